@@ -1,0 +1,251 @@
+"""A plan as a cited clause tree.
+
+Chinese official numbering, from the outside in::
+
+    第X章  >  第X节  >  一、  >  （一）/(一)  >  [专栏N | 表N]  >  1. / 1、 / 1．  >  （1）
+
+A heading of a given rank closes every open clause of the same or deeper rank, so missing
+levels (a plan without chapters, 1. items directly under 一、) need no special case.  Each clause
+keeps the 1-based line range of the ORIGINAL file it was read from.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import Clause, Plan, Region
+from .text import FOOTNOTE_MARK, Paragraph, PlanTextError, decode, paragraphs, split_lines
+
+_CN = "一二三四五六七八九十百零〇两"
+
+
+@dataclass(frozen=True)
+class HeadingKind:
+    name: str
+    rank: float
+    pattern: re.Pattern
+
+
+HEADINGS = (
+    HeadingKind("chapter", 1, re.compile(rf"^第\s*([{_CN}\d]+)\s*章\s*(.*)$")),
+    HeadingKind("section", 2, re.compile(rf"^第\s*([{_CN}\d]+)\s*节\s*(.*)$")),
+    HeadingKind("cn", 3, re.compile(rf"^([{_CN}]{{1,3}})\s*[、，]\s*(?![、，。])(.+)$")),
+    HeadingKind("paren_cn", 4, re.compile(rf"^[（(]\s*([{_CN}]{{1,3}})\s*[）)]\s*(.+)$")),
+    HeadingKind("box", 4.5, re.compile(r"^专栏\s*(\d{1,2})\s*(.*)$")),
+    HeadingKind("table", 4.5, re.compile(r"^表\s*(\d{1,2})\s+(.*)$")),
+    HeadingKind("arabic", 5, re.compile(r"^(\d{1,3})\s*[.．、](?!\d)\s*(.+)$")),
+    HeadingKind("paren_arabic", 6, re.compile(r"^[（(]\s*(\d{1,2})\s*[）)]\s*(.+)$")),
+    HeadingKind("unnumbered", 1, re.compile(r"^(前\s*言|序\s*言|结\s*语|附\s*则)$")),
+)
+TRAILER = re.compile(r"^(公开方式|抄送|印发|主送)\s*[:：]")
+
+
+def match_heading(text: str) -> tuple[HeadingKind, str, str] | None:
+    """``(kind, number, rest)`` if ``text`` starts with a heading number."""
+    for kind in HEADINGS:
+        m = kind.pattern.match(text)
+        if m:
+            if kind.name == "unnumbered":
+                return kind, re.sub(r"\s+", "", m.group(1)), ""
+            number, rest = m.group(1), m.group(2).strip()
+            if kind.name == "cn" and len(rest) > 0 and rest[0] in "是要":
+                continue   # "一是…" style prose, not a heading
+            return kind, number, rest
+    return None
+
+
+def printed_number(kind: HeadingKind, number: str) -> str:
+    return {
+        "chapter": f"第{number}章", "section": f"第{number}节", "cn": f"{number}、",
+        "paren_cn": f"（{number}）", "box": f"专栏{number}", "table": f"表{number}",
+        "arabic": f"{number}.", "paren_arabic": f"（{number}）", "unnumbered": number,
+    }[kind.name]
+
+
+def id_part(kind: HeadingKind, number: str) -> str:
+    return {
+        "chapter": f"第{number}章", "section": f"第{number}节", "cn": number,
+        "paren_cn": f"({number})", "box": f"专栏{number}", "table": f"表{number}",
+        "arabic": number, "paren_arabic": f"({number})", "unnumbered": number,
+    }[kind.name]
+
+
+def heading_title(rest: str) -> str:
+    """The short title of a heading line: its first sentence when short, else the whole title line."""
+    m = re.match(r"^(.{1,40}?)[。；]", rest)
+    if m:
+        return m.group(1).strip()
+    if "。" not in rest and len(rest) <= 60:
+        return rest.rstrip("。；：:，, ")
+    return rest[:24].rstrip("，,、") + "…"
+
+
+class _Builder:
+    def __init__(self, plan_id: str):
+        self.plan_id = plan_id
+        self.clauses: list[Clause] = []
+        self.stack: list[tuple[float, Clause]] = []
+        self.ids: set[str] = set()
+        self.current: Clause | None = None
+
+    def start(self, cid: str, number: str, heading: str, parent: str | None, level: int, kind: str,
+              para: Paragraph | None, body: str) -> Clause:
+        if cid in self.ids:
+            n = 2
+            while f"{cid}~{n}" in self.ids:
+                n += 1
+            cid = f"{cid}~{n}"
+        self.ids.add(cid)
+        line = para.first_line if para else 1
+        clause = Clause(id=cid, plan=self.plan_id, number=number, heading=heading, text="",
+                        parent=parent, level=level, lines=(line, line), kind=kind)
+        if para is not None and body:
+            self._append_spans(clause, para, body)
+        self.clauses.append(clause)
+        self.current = clause
+        return clause
+
+    def _append_spans(self, clause: Clause, para: Paragraph, body: str, sep: str = "") -> None:
+        # ``body`` is a suffix of ``para.text`` (heading number removed) — map its offsets.
+        skip = len(para.text) - len(body)
+        base = len(clause.text) + len(sep)
+        clause.text += sep + body
+        for off, line in para.spans:
+            rel = max(off - skip, 0)
+            clause.line_map.append((base + rel, line))
+        clause.line_map.sort()
+        clause.lines = (clause.lines[0] if clause.line_map else para.first_line, max(clause.lines[1], para.last_line))
+
+    def append(self, para: Paragraph) -> None:
+        clause = self.current
+        if clause is None:
+            clause = self.start(f"{self.plan_id}:preamble", "", "（文件头）", None, 0, "preamble", para, "")
+            clause.lines = (para.first_line, para.first_line)
+        sep = "\n" if clause.text else ""
+        self._append_spans(clause, para, para.text, sep)
+
+
+def parse_text(text: str, plan_id: str) -> list[Clause]:
+    """Parse decoded plan text into clauses (document order)."""
+    lines = split_lines(text)
+
+    def is_heading(s: str) -> bool:
+        return match_heading(s) is not None or bool(TRAILER.match(s))
+
+    def is_table_start(s: str) -> bool:
+        h = match_heading(s)
+        return bool(h and h[0].name == "table")
+
+    paras, footnotes = paragraphs(lines, is_heading, is_table_start)
+    b = _Builder(plan_id)
+    for para in paras:
+        if TRAILER.match(para.text):
+            if b.current is None or b.current.kind != "trailer":
+                b.stack.clear()
+                b.start(f"{plan_id}:trailer", "", "（文件尾）", None, 0, "trailer", para, para.text)
+            else:
+                b.append(para)
+            continue
+        h = match_heading(para.text) if para.kind == "text" else None
+        if h is None:
+            b.append(para)
+            continue
+        kind, number, rest = h
+        while b.stack and b.stack[-1][0] >= kind.rank:
+            b.stack.pop()
+        parent = b.stack[-1][1] if b.stack else None
+        path = (parent.id.split(":", 1)[1] + "." if parent else "") + id_part(kind, number)
+        title = heading_title(rest) if rest else printed_number(kind, number)
+        clause = b.start(f"{plan_id}:{path}", printed_number(kind, number), title,
+                         parent.id if parent else None, (parent.level + 1) if parent else 1,
+                         kind.name, para, rest)
+        b.stack.append((kind.rank, clause))
+
+    _attach_footnotes(b.clauses, footnotes)
+    if not any(c.kind not in ("preamble", "trailer") for c in b.clauses):
+        raise PlanTextError("no numbered structure found (no 第X章, 一、, （一）, 1. headings): "
+                            "this does not look like a plan text")
+    return b.clauses
+
+
+def _attach_footnotes(clauses: list[Clause], footnotes) -> None:
+    """Remove footnote markers from clause text; keep each footnote as a note of the clause citing it."""
+    for clause in clauses:
+        marks = list(FOOTNOTE_MARK.finditer(clause.text))
+        if not marks:
+            continue
+        for m in reversed(marks):
+            for fn in footnotes:
+                if fn.marker == m.group(0) and fn.line not in clause.note_lines:
+                    clause.notes.append(fn.text)
+                    clause.note_lines.append(fn.line)
+            clause.text = clause.text[: m.start()] + clause.text[m.end():]
+            shift = m.end() - m.start()
+            clause.line_map = [(o - shift if o > m.start() else o, ln) for o, ln in clause.line_map]
+    cited = {n for c in clauses for n in c.note_lines}
+    for fn in footnotes:   # an orphan footnote stays with the clause whose lines surround it
+        if fn.line in cited:
+            continue
+        for clause in clauses:
+            if clause.lines[0] <= fn.line <= clause.lines[1] + 2:
+                clause.notes.append(fn.text)
+                clause.note_lines.append(fn.line)
+                break
+
+
+def parse_plan_file(path: str | Path, plan_id: str, *, title: str | None = None, issuer: str = "",
+                    issued: str = "", period: tuple[int, int] | None = None, region: Region | None = None,
+                    origin: str = "seed") -> Plan:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PlanTextError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse_plan_bytes(data, plan_id, path=str(path), title=title, issuer=issuer, issued=issued,
+                            period=period, region=region, origin=origin)
+
+
+def parse_plan_bytes(data: bytes, plan_id: str, *, path: str = "<bytes>", title: str | None = None,
+                     issuer: str = "", issued: str = "", period: tuple[int, int] | None = None,
+                     region: Region | None = None, origin: str = "seed") -> Plan:
+    from .targets import extract_targets
+
+    text, encoding = decode(data, path)
+    try:
+        clauses = parse_text(text, plan_id)
+    except PlanTextError as exc:
+        raise PlanTextError(f"{path}: {exc}") from None
+    source_lines = split_lines(text)
+    if period is None:
+        period = guess_period(text)
+    plan = Plan(id=plan_id, title=title or guess_title(source_lines), issuer=issuer, issued=issued,
+                period=period, region=region or Region("", "", "", ""), file=path, encoding=encoding,
+                source_lines=source_lines, clauses=clauses, origin=origin)
+    plan.targets = extract_targets(plan)
+    return plan
+
+
+def guess_period(text: str) -> tuple[int, int]:
+    m = re.search(r"[（(]\s*(20\d\d)\s*[-—–－~至]\s*(20\d\d)\s*年?\s*[)）]", text)
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    if "十四五" in text[:2000]:
+        return 2021, 2025
+    if "十五五" in text[:2000]:
+        return 2026, 2030
+    years = [int(y) for y in re.findall(r"到\s*(20\d\d)\s*年", text)]
+    if years:
+        return min(years) - 2, max(years)
+    raise PlanTextError("cannot tell the plan period: give it explicitly (no '(2023-2027年)', 十四五 or 到YYYY年)")
+
+
+def guess_title(lines: list[str]) -> str:
+    for raw in lines[:40]:
+        s = raw.strip()
+        if re.search(r"(规划|方案|计划|意见|纲要)", s) and 6 <= len(s) <= 80 and "印发" not in s:
+            return s.strip("《》")
+    for raw in lines:
+        if raw.strip():
+            return raw.strip()[:60]
+    return ""
