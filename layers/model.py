@@ -143,6 +143,7 @@ class Feature:
     schematic: bool = False
     evidence: dict[str, str] = field(default_factory=dict)  # category -> quote naming the place in that role
     note: str | None = None
+    other_names: list[str] = field(default_factory=list)   # official names not used by the plans (search/surveys)
     origin: str = "shipped"      # shipped | user
 
     @property
@@ -156,6 +157,7 @@ class Feature:
             "plans": list(self.plans), "district": self.district, "adcode": self.adcode,
             "schematic": self.schematic, "precision_m": self.precision_m, "source": self.source,
             "status": self.status, "evidence": dict(self.evidence), "note": self.note,
+            "other_names": list(self.other_names), "origin": self.origin,
         }
 
 

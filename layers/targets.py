@@ -42,6 +42,7 @@ SCOPE_PLACE = re.compile(
     r"^(?:推动|支持|推进|加快|促进|依托|鼓励)?([\u4e00-\u9fff]{2,10}?(?:港区[\u4e00-\u9fff]{2,6}?作业区|港区|作业区|"
     r"物流园区?|产业园|机场|商圈|步行街|景区|新城|小镇|古镇|综合保税区|综保区|保税港区))"
     r"(?=实现|积极|要|力争|加快|重点|建成|打造|基本|将|以)")
+HAS_FIGURE = re.compile(r"\d|翻[一两二三]番|全覆盖")
 CN_DIGITS = {"一": 2, "两": 4, "二": 4, "三": 8}
 
 
@@ -85,6 +86,8 @@ def _prose_targets(plan: Plan, clause: Clause, baseline_section: bool) -> list[T
         for sm in SENTENCE.finditer(para):
             sentence = sm.group(0)
             s_off = para_start + sm.start()
+            if not HAS_FIGURE.search(sentence):
+                continue
             explicit = YEAR_TARGET.findall(sentence)
             targets_years = [int(a or b) for a, b in explicit]
             if targets_years:

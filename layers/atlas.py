@@ -1,0 +1,142 @@
+"""One entry point for everything PlanAtlas knows: plans, features, links, basemap, search.
+
+A script can ``from layers.atlas import load_atlas`` and answer every question the GUI answers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .catalog import load_plans
+from .gazetteer import load_excluded, load_features
+from .links import LinkIndex, build_links, unlocated
+from .model import Clause, Feature, Mention, Plan, Target
+from .text import normalise_name
+
+
+@dataclass
+class Atlas:
+    plans: dict[str, Plan]
+    features: dict[str, Feature]
+    links: LinkIndex
+    _targets: dict[str, Target] = field(default_factory=dict, repr=False)
+    _clauses: dict[str, Clause] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        for plan in self.plans.values():
+            for c in plan.clauses:
+                self._clauses[c.id] = c
+            for t in plan.targets:
+                self._targets[t.id] = t
+
+    # ------------------------------------------------------------ lookups
+    def clause(self, clause_id: str) -> Clause:
+        try:
+            return self._clauses[clause_id]
+        except KeyError:
+            raise KeyError(f"unknown clause {clause_id!r}") from None
+
+    def target(self, target_id: str) -> Target:
+        try:
+            return self._targets[target_id]
+        except KeyError:
+            raise KeyError(f"unknown target {target_id!r}") from None
+
+    def feature(self, feature_id: str) -> Feature:
+        try:
+            return self.features[feature_id]
+        except KeyError:
+            raise KeyError(f"unknown feature {feature_id!r}") from None
+
+    def features_for(self, plans=None, categories=None) -> list[Feature]:
+        plans = set(plans) if plans else None
+        cats = set(categories) if categories else None
+        out = []
+        for f in self.features.values():
+            if plans is not None and not (plans & set(self.plans_of(f.id))):
+                continue
+            if cats is not None and not (cats & set(f.categories)):
+                continue
+            out.append(f)
+        return out
+
+    def plans_of(self, feature_id: str) -> list[str]:
+        """Plans that name the feature (curated list plus any plan the links found, e.g. imports)."""
+        f = self.features[feature_id]
+        seen = dict.fromkeys(f.plans)
+        for m in self.links.mentions(feature_id):
+            seen.setdefault(m.plan)
+        return list(seen)
+
+    def mentions(self, feature_id: str) -> list[Mention]:
+        return self.links.mentions(feature_id)
+
+    def clauses_of(self, feature_id: str) -> list[Clause]:
+        return [self._clauses[c] for c in self.links.clause_ids(feature_id)]
+
+    def targets_of(self, feature_id: str) -> list[Target]:
+        return [self._targets[t] for t in self.links.target_ids(feature_id)]
+
+    def features_of(self, clause_id: str) -> list[str]:
+        return self.links.features_of(clause_id)
+
+    def unlocated(self, plan_id: str) -> list[dict]:
+        return unlocated(self.plans[plan_id], list(self.features.values()), load_excluded())
+
+    @cached_property
+    def basemap(self):
+        from .basemap import load_basemap
+        return load_basemap()
+
+    # ------------------------------------------------------------ search
+    def search(self, text: str, limit: int = 200) -> list[dict]:
+        """Places (name, aliases, other names) first, then clauses whose text contains ``text``."""
+        q = normalise_name(text)
+        raw = re.sub(r"\s+", "", text)
+        if not q and not raw:
+            return []
+        hits: list[dict] = []
+        scored = []
+        for f in self.features.values():
+            names = [f.name, *f.aliases, *f.other_names]
+            norms = [normalise_name(n) for n in names]
+            if q and any(q == n for n in norms):
+                scored.append((0, f))
+            elif q and any(q in n for n in norms):
+                scored.append((1, f))
+        for score, f in sorted(scored, key=lambda s: (s[0], s[1].name)):
+            hits.append({"type": "feature", "id": f.id, "plan": ",".join(self.plans_of(f.id)),
+                         "label": f.name, "snippet": f"{f.subtype} · {f.district}"})
+        for plan in self.plans.values():
+            for c in plan.clauses:
+                flat = c.text
+                i = flat.find(raw) if raw else -1
+                if i < 0:
+                    continue
+                a, b = max(0, i - 20), min(len(flat), i + len(raw) + 20)
+                snippet = ("…" if a else "") + flat[a:b].replace("\n", " ") + ("…" if b < len(flat) else "")
+                hits.append({"type": "clause", "id": c.id, "plan": plan.id,
+                             "label": f"{plan.id} {c.number} {c.heading}", "snippet": snippet,
+                             "lines": [c.lines[0], c.lines[1]]})
+        return hits[:limit]
+
+
+_CACHE: dict[str, Atlas] = {}
+
+
+def load_atlas(reload: bool = False) -> Atlas:
+    """The atlas (seed + user plans, shipped features with the user's verified positions applied)."""
+    if "atlas" in _CACHE and not reload:
+        return _CACHE["atlas"]
+    plans = load_plans()
+    features = load_features()
+    try:
+        from .usergaz import apply_user_overrides
+    except ImportError:       # pragma: no cover - the user layer is optional
+        apply_user_overrides = None
+    if apply_user_overrides is not None:
+        features = apply_user_overrides(features)
+    atlas = Atlas(plans=plans, features={f.id: f for f in features}, links=build_links(plans, features))
+    _CACHE["atlas"] = atlas
+    return atlas

@@ -1,0 +1,187 @@
+"""The curated gazetteer: ``geodata/features/*.geojson`` read into :class:`Feature` records.
+
+Loading is strict: a malformed file or feature raises :class:`GazetteerError` naming the file,
+the feature and the field.  :func:`validate` checks the content against the plans and the basemap
+(names found in the texts, evidence quotes verbatim, every feature inside the district it claims).
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from shapely.geometry import shape
+
+from .model import CATEGORIES, STATUSES, Feature
+
+REQUIRED = ("id", "name", "categories", "subtype", "plans", "district", "adcode",
+            "precision_m", "source", "status")
+CHINA_BOX = (73.0, 3.0, 136.0, 54.0)
+
+
+class GazetteerError(ValueError):
+    pass
+
+
+def features_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent / "geodata" / "features"
+    if here.is_dir():
+        return here
+    from importlib.resources import files
+    return Path(str(files("geodata") / "features"))
+
+
+def check_lonlat(lon: float, lat: float, where: str) -> None:
+    """Raise a clear error for impossible or swapped coordinates."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise GazetteerError(f"{where}: coordinates are not finite numbers ({lon}, {lat})")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        if -90 <= lon <= 90 and -180 <= lat <= 180:
+            raise GazetteerError(f"{where}: ({lon}, {lat}) looks like swapped lat/lon (GeoJSON is lon, lat)")
+        raise GazetteerError(f"{where}: coordinates out of range ({lon}, {lat})")
+    minx, miny, maxx, maxy = CHINA_BOX
+    if not (minx <= lon <= maxx and miny <= lat <= maxy):
+        if minx <= lat <= maxx and miny <= lon <= maxy:
+            raise GazetteerError(f"{where}: ({lon}, {lat}) looks like swapped lat/lon (GeoJSON is lon, lat)")
+        raise GazetteerError(f"{where}: ({lon}, {lat}) is outside China")
+
+
+def _coords(geom):
+    if geom.geom_type == "Point":
+        yield geom.x, geom.y
+    elif hasattr(geom, "geoms"):
+        for g in geom.geoms:
+            yield from _coords(g)
+    elif geom.geom_type == "Polygon":
+        yield from geom.exterior.coords
+        for ring in geom.interiors:
+            yield from ring.coords
+    else:
+        yield from geom.coords
+
+
+def feature_from_geojson(obj: dict, where: str, origin: str = "shipped") -> Feature:
+    if not isinstance(obj, dict) or obj.get("type") != "Feature":
+        raise GazetteerError(f"{where}: not a GeoJSON Feature")
+    props = obj.get("properties") or {}
+    missing = [k for k in REQUIRED if props.get(k) in (None, "")]
+    if missing:
+        raise GazetteerError(f"{where}: missing {', '.join(missing)}")
+    fid = str(props["id"])
+    where = f"{where} ({fid})"
+    cats = props["categories"]
+    if not isinstance(cats, list) or not cats or any(c not in CATEGORIES for c in cats):
+        raise GazetteerError(f"{where}: categories must be a non-empty list of {', '.join(CATEGORIES)}; got {cats!r}")
+    if props["status"] not in STATUSES:
+        raise GazetteerError(f"{where}: status must be one of {STATUSES}; got {props['status']!r}")
+    try:
+        precision = float(props["precision_m"])
+    except (TypeError, ValueError):
+        raise GazetteerError(f"{where}: precision_m must be a number") from None
+    if not precision > 0:
+        raise GazetteerError(f"{where}: precision_m must be positive")
+    try:
+        geom = shape(obj["geometry"])
+    except Exception as exc:  # shapely raises several types for bad geometry
+        raise GazetteerError(f"{where}: invalid geometry: {exc}") from None
+    if geom.is_empty:
+        raise GazetteerError(f"{where}: empty geometry")
+    for lon, lat in _coords(geom):
+        check_lonlat(lon, lat, where)
+    if not geom.is_valid:
+        raise GazetteerError(f"{where}: invalid {geom.geom_type} (self-intersecting?)")
+    return Feature(
+        id=fid, name=str(props["name"]), aliases=[str(a) for a in props.get("aliases") or []],
+        categories=list(cats), subtype=str(props["subtype"]), tier=props.get("tier"),
+        plans=list(props["plans"]), district=str(props["district"]), adcode=str(props["adcode"]),
+        geometry=geom, precision_m=precision, source=str(props["source"]), status=props["status"],
+        schematic=bool(props.get("schematic", False)), evidence=dict(props.get("evidence") or {}),
+        note=props.get("note"), other_names=[str(a) for a in props.get("other_names") or []],
+        origin=origin)
+
+
+def load_file(path: Path, origin: str = "shipped") -> list[Feature]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise GazetteerError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise GazetteerError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise GazetteerError(f"{path}: not a GeoJSON FeatureCollection")
+    return [feature_from_geojson(f, f"{path.name}#{i}", origin) for i, f in enumerate(data.get("features", []))]
+
+
+def load_features(directory: Path | None = None) -> list[Feature]:
+    directory = directory or features_dir()
+    out: list[Feature] = []
+    seen: dict[str, str] = {}
+    for path in sorted(Path(directory).glob("*.geojson")):
+        for f in load_file(path):
+            if f.id in seen:
+                raise GazetteerError(f"{path.name}: duplicate feature id {f.id!r} (also in {seen[f.id]})")
+            seen[f.id] = path.name
+            out.append(f)
+    return out
+
+
+def load_excluded(directory: Path | None = None) -> list[dict]:
+    """Place-like mentions deliberately not made features, with the reason (``*.excluded.json``)."""
+    directory = directory or features_dir()
+    out: list[dict] = []
+    for path in sorted(Path(directory).glob("*.excluded.json")):
+        try:
+            items = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise GazetteerError(f"{path}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
+        for item in items:
+            if not {"plan", "surface", "reason"} <= set(item):
+                raise GazetteerError(f"{path}: entry {item!r} needs plan, surface and reason")
+            out.append(item)
+    return out
+
+
+def validate(features: list[Feature], plans: dict, basemap=None) -> list[str]:
+    """Problems with the gazetteer as human-readable strings (empty list = all good)."""
+    from .text import squeeze
+
+    problems: list[str] = []
+    texts = {}
+    for pid, plan in plans.items():
+        body = "\n".join(c.text + "\n" + "\n".join(c.notes) for c in plan.clauses)
+        texts[pid] = squeeze(body)
+    every = "\n".join(texts.values())
+    for f in features:
+        for name in f.names:
+            if squeeze(name) not in every:
+                problems.append(f"{f.id}: name/alias {name!r} not found in any plan text")
+        for pid in f.plans:
+            if pid not in plans:
+                problems.append(f"{f.id}: unknown plan {pid!r}")
+            elif not any(squeeze(n) in texts[pid] for n in f.names):
+                problems.append(f"{f.id}: claims plan {pid!r} but none of its names occurs there")
+        for cat in f.categories:
+            quote = f.evidence.get(cat)
+            if not quote:
+                problems.append(f"{f.id}: no evidence quote for category {cat}")
+            elif squeeze(quote) not in every:
+                problems.append(f"{f.id}: evidence for {cat} not found verbatim: {quote[:30]!r}")
+        if basemap is not None:
+            problems.extend(check_containment(f, basemap))
+    return problems
+
+
+def check_containment(f: Feature, basemap) -> list[str]:
+    try:
+        area = basemap.district(f.adcode)
+    except KeyError:
+        return [f"{f.id}: unknown district adcode {f.adcode} ({f.district})"]
+    point = f.geometry.representative_point() if f.geometry.geom_type != "Point" else f.geometry
+    if not area.buffer(1e-9).contains(point):
+        return [f"{f.id}: position {point.x:.4f},{point.y:.4f} is outside {f.district} ({f.adcode})"]
+    if f.geometry.geom_type != "Point":
+        inside = f.geometry.intersection(area)
+        ratio = (inside.area / f.geometry.area) if f.geometry.area else (inside.length / max(f.geometry.length, 1e-12))
+        if ratio < 0.6:
+            return [f"{f.id}: only {ratio:.0%} of the {f.geometry.geom_type} lies in {f.district}"]
+    return []
