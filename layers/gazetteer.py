@@ -97,6 +97,7 @@ def feature_from_geojson(obj: dict, where: str, origin: str = "shipped") -> Feat
         geometry=geom, precision_m=precision, source=str(props["source"]), status=props["status"],
         schematic=bool(props.get("schematic", False)), evidence=dict(props.get("evidence") or {}),
         note=props.get("note"), other_names=[str(a) for a in props.get("other_names") or []],
+        indicators=[str(a) for a in props.get("indicators") or []],
         origin=origin)
 
 

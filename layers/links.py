@@ -66,10 +66,17 @@ def find_mentions(clause: Clause, pattern: re.Pattern, owners: dict[str, list[st
     return out
 
 
+def features_for_plan(plan: Plan, features: list[Feature]) -> list[Feature]:
+    """Seed plans link only the features curated for them (a bare 空港 in Haimen is not Tianjin's
+    空港); an imported plan is matched against the whole gazetteer."""
+    if plan.origin == "seed":
+        return [f for f in features if plan.id in f.plans]
+    return features
+
+
 def build_links(plans: dict[str, Plan], features: list[Feature]) -> LinkIndex:
-    pattern, owners = name_pattern(features)
     index = LinkIndex()
-    if pattern is None:
+    if not features:
         return index
     by_norm: dict[str, list[str]] = defaultdict(list)
     for f in features:
@@ -77,9 +84,17 @@ def build_links(plans: dict[str, Plan], features: list[Feature]) -> LinkIndex:
             by_norm[normalise_name(n)].append(f.id)
     clause_targets: dict[str, list[Target]] = defaultdict(list)
     for plan in plans.values():
+        feats = features_for_plan(plan, features)
+        pattern, owners = name_pattern(feats)
+        if pattern is None:
+            continue
+        local = {f.id for f in feats}
         for t in plan.targets:
             clause_targets[t.clause].append(t)
-            for fid in by_norm.get(normalise_name(t.scope), []):
+            scoped = [fid for fid in by_norm.get(normalise_name(t.scope), []) if fid in local]
+            scoped += [f.id for f in feats
+                       if t.kind == "target" and any(ind and ind in t.indicator for ind in f.indicators)]
+            for fid in dict.fromkeys(scoped):
                 index.scoped_targets.setdefault(fid, []).append(t.id)
         for clause in plan.clauses:
             for m in find_mentions(clause, pattern, owners):
@@ -133,7 +148,7 @@ def unlocated(plan: Plan, features: list[Feature], excluded: list[dict]) -> list
     Each item: ``{"surface", "clause", "line", "explained": reason-or-None}``; items covered by an
     ``excluded.json`` entry carry its reason.
     """
-    pattern, owners = name_pattern(features)
+    pattern, owners = name_pattern(features_for_plan(plan, features))
     ex = [(normalise_name(e["surface"]), e["reason"]) for e in excluded if e.get("plan") in (plan.id, "*")]
     out: list[dict] = []
     seen: set[tuple[str, str]] = set()

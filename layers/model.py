@@ -144,6 +144,7 @@ class Feature:
     evidence: dict[str, str] = field(default_factory=dict)  # category -> quote naming the place in that role
     note: str | None = None
     other_names: list[str] = field(default_factory=list)   # official names not used by the plans (search/surveys)
+    indicators: list[str] = field(default_factory=list)    # target indicators about this place (港口集装箱吞吐量)
     origin: str = "shipped"      # shipped | user
 
     @property
@@ -157,7 +158,8 @@ class Feature:
             "plans": list(self.plans), "district": self.district, "adcode": self.adcode,
             "schematic": self.schematic, "precision_m": self.precision_m, "source": self.source,
             "status": self.status, "evidence": dict(self.evidence), "note": self.note,
-            "other_names": list(self.other_names), "origin": self.origin,
+            "other_names": list(self.other_names), "indicators": list(self.indicators),
+            "origin": self.origin,
         }
 
 
