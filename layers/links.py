@@ -142,6 +142,15 @@ def place_like_spans(text: str):
         pos = brk.end() if brk else len(text)
 
 
+def explain(norm: str, excluded: list[tuple[str, str]]) -> str | None:
+    """Reason of the exclusion that fits a candidate best: exact match, else the longest overlap."""
+    exact = [r for n, r in excluded if n == norm]
+    if exact:
+        return exact[0]
+    overlapping = [(len(n), r) for n, r in excluded if n and (n in norm or norm in n)]
+    return max(overlapping, key=lambda x: x[0])[1] if overlapping else None
+
+
 def unlocated(plan: Plan, features: list[Feature], excluded: list[dict]) -> list[dict]:
     """Place-like mentions in ``plan`` that match no feature name/alias.
 
@@ -164,7 +173,7 @@ def unlocated(plan: Plan, features: list[Feature], excluded: list[dict]) -> list
                     continue
                 seen.add(key)
                 norm = normalise_name(chunk)
-                reason = next((r for n, r in ex if n and (n in norm or norm in n)), None)
+                reason = explain(norm, ex)
                 line = clause.line_at(s) if note_i is None else clause.note_lines[note_i]
                 out.append({"surface": chunk, "clause": clause.id, "line": line, "explained": reason})
     return out
