@@ -1,0 +1,425 @@
+"""Import-survey dialog: check a field survey against the atlas and accept the results.
+
+``SurveyDialog(atlas, parent)``: pick a file (CSV/XLSX/GPX/KML), the coordinate system (auto or
+manual), the tolerance and the plans; the check (:func:`layers.sites.check_survey`) runs in a
+worker thread with progress and cancel; rows are shown coloured by status; *Accept selected*
+writes confirmed/moved rows into the user gazetteer (:mod:`layers.usergaz`, undoable with
+``planatlas undo-accept``) and emits ``accepted_features(list[str])``; *Export report* saves
+CSV/XLSX. ``report_ready(report)`` is emitted after each check so the main window can show
+:func:`layers.sites.report_layer` on the map.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt,
+                            QThread, Signal, Slot)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QMessageBox, QProgressBar,
+                               QPushButton, QTableView, QVBoxLayout, QWidget)
+
+from layers.sites import STATUS_COLORS, CheckCancelled, SurveyReport, check_survey, write_report
+from layers.survey_io import SUPPORTED_SUFFIXES, SurveyFormatError
+
+__all__ = ["SurveyDialog", "ReportModel"]
+
+CRS_CHOICES = (("auto", "自动识别 Auto-detect"), ("wgs84", "WGS-84 (GPS)"),
+               ("gcj02", "GCJ-02 (高德/腾讯 Amap)"), ("bd09", "BD-09 (百度 Baidu)"),
+               ("cgcs2000", "CGCS2000"))
+STATUS_LABELS = {"confirmed": "确认 confirmed", "moved": "移位 moved",
+                 "unmatched": "未匹配 unmatched", "invalid": "无效 invalid"}
+
+
+class ReportModel(QAbstractTableModel):
+    """Rows of a :class:`SurveyReport`: row, name, feature, status, distance, message."""
+
+    HEADERS = ("行 Row", "名称 Name", "要素 Feature", "状态 Status", "距离 Distance (m)", "说明 Message")
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.report: SurveyReport | None = None
+
+    def set_report(self, report: SurveyReport | None) -> None:
+        self.beginResetModel()
+        self.report = report
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() or self.report is None else len(self.report.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid() or self.report is None:
+            return None
+        r = self.report.rows[index.row()]
+        col = index.column()
+        if role in (Qt.DisplayRole, Qt.ToolTipRole):
+            if col == 0:
+                return r.row
+            if col == 1:
+                return r.name or r.fid or ""
+            if col == 2:
+                if not r.feature:
+                    return ""
+                f = self.report.features.get(r.feature)
+                return f"{f.name} ({r.feature})" if f else r.feature
+            if col == 3:
+                return STATUS_LABELS.get(r.status, r.status)
+            if col == 4:
+                return None if r.distance_m is None else round(r.distance_m)
+            if col == 5:
+                return r.message if role == Qt.DisplayRole else f"{r.where}: {r.message}"
+        if role == Qt.BackgroundRole:
+            c = QColor(STATUS_COLORS.get(r.status, "#999999"))
+            c.setAlpha(255 if col == 3 else 40)
+            return c
+        if role == Qt.ForegroundRole and col == 3:
+            return QColor("#ffffff")
+        if role == Qt.UserRole:
+            return r.status
+        if role == Qt.TextAlignmentRole and col in (0, 4):
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def row_result(self, row: int):
+        return self.report.rows[row] if self.report is not None else None
+
+
+class _CheckWorker(QObject):
+    progress = Signal(int, str)
+    done = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, path: str, features, others, crs: str, tolerance: float, plans):
+        super().__init__()
+        self.path, self.features, self.others = path, features, others
+        self.crs, self.tolerance, self.plans = crs, tolerance, plans
+        self.cancel_event = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        def progress(frac: float, text: str) -> None:
+            self.progress.emit(int(round(frac * 100)), text)
+
+        try:
+            report = check_survey(self.path, self.features, crs=self.crs, tolerance_m=self.tolerance,
+                                  plans=self.plans, other_features=self.others, progress=progress,
+                                  cancel=self.cancel_event.is_set)
+        except CheckCancelled:
+            self.cancelled.emit()
+        except (SurveyFormatError, ValueError, OSError) as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bad file must never take the app down
+            self.failed.emit(f"unexpected error while checking {self.path}: {exc!r}")
+        else:
+            self.done.emit(report)
+
+
+class SurveyDialog(QDialog):
+    """Import a field survey, check it, accept rows into the user gazetteer."""
+
+    accepted_features = Signal(list)      # feature ids whose verified position was saved
+    report_ready = Signal(object)         # SurveyReport after each successful check
+    check_finished = Signal(str)          # "done" | "failed" | "cancelled"
+
+    def __init__(self, atlas: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.atlas = atlas
+        self.report: SurveyReport | None = None
+        self._thread: QThread | None = None
+        self._worker: _CheckWorker | None = None
+        self.setWindowTitle("导入现场核查 Import survey")
+        self.resize(1000, 640)
+
+        self.file_edit = QLineEdit()
+        self.file_edit.setPlaceholderText("CSV / XLSX / GPX / KML …")
+        browse = QPushButton("浏览… Browse…")
+        browse.clicked.connect(self._browse)
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.file_edit, 1)
+        file_row.addWidget(browse)
+
+        self.crs_combo = QComboBox()
+        for key, label in CRS_CHOICES:
+            self.crs_combo.addItem(label, key)
+        self.tolerance = QDoubleSpinBox()
+        self.tolerance.setRange(1.0, 50_000.0)
+        self.tolerance.setDecimals(0)
+        self.tolerance.setSingleStep(50.0)
+        self.tolerance.setValue(200.0)
+        self.tolerance.setSuffix(" m")
+        self.plan_list = QListWidget()
+        self.plan_list.setMaximumHeight(90)
+        for pid, plan in getattr(atlas, "plans", {}).items():
+            item = QListWidgetItem(f"{pid} · {plan.title}")
+            item.setData(Qt.UserRole, pid)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Unchecked)
+            self.plan_list.addItem(item)
+        self.plan_list.setToolTip("不勾选 = 全部规划 (none checked = all plans)")
+
+        form = QFormLayout()
+        form.addRow("文件 File", file_row)
+        form.addRow("坐标系 CRS", self.crs_combo)
+        form.addRow("容差 Tolerance", self.tolerance)
+        form.addRow("规划 Plans", self.plan_list)
+
+        self.check_button = QPushButton("检查 Check")
+        self.check_button.setDefault(True)
+        self.check_button.clicked.connect(self.start_check)
+        self.cancel_button = QPushButton("取消 Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_check)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.check_button)
+        run_row.addWidget(self.cancel_button)
+        run_row.addWidget(self.progress, 1)
+
+        self.summary = QLabel("选择核查文件后点击“检查”。 Pick a survey file and press Check.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.PlainText)      # names and messages are never HTML
+
+        self.model = ReportModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+
+        self.accept_button = QPushButton("接受所选 Accept selected")
+        self.accept_button.setEnabled(False)
+        self.accept_button.clicked.connect(self.accept_selected)
+        self.export_button = QPushButton("导出报告 Export report…")
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(lambda: self.export_report())
+        close = QPushButton("关闭 Close")
+        close.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.accept_button)
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(run_row)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+    # ------------------------------------------------------------------ inputs
+    def _browse(self) -> None:
+        pattern = " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "核查文件 Survey file", self.file_edit.text(),
+                                              f"Surveys ({pattern});;All files (*)")
+        if path:
+            self.file_edit.setText(path)
+
+    def set_file(self, path: str | Path) -> None:
+        self.file_edit.setText(str(path))
+
+    def selected_plans(self) -> list[str] | None:
+        out = []
+        for i in range(self.plan_list.count()):
+            item = self.plan_list.item(i)
+            if item.checkState() == Qt.Checked:
+                out.append(item.data(Qt.UserRole))
+        return out or None
+
+    def set_crs(self, key: str) -> None:
+        i = self.crs_combo.findData(key)
+        if i < 0:
+            raise ValueError(f"unknown CRS {key!r}")
+        self.crs_combo.setCurrentIndex(i)
+
+    # ------------------------------------------------------------------ checking
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def start_check(self) -> bool:
+        """Start checking the chosen file in a worker thread; False if it cannot start."""
+        if self.is_running():
+            return False
+        path = self.file_edit.text().strip()
+        if not path:
+            self._show_error("请选择文件 Choose a survey file first.")
+            return False
+        plans = self.selected_plans()
+        features = self.atlas.features_for(plans=plans)
+        others = list(self.atlas.features.values()) if plans else []
+        self._worker = _CheckWorker(path, features, others, self.crs_combo.currentData(),
+                                    float(self.tolerance.value()), plans)
+        self._thread = QThread(self)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.done.connect(self._on_done)
+        self._worker.failed.connect(self._on_failed)
+        self._worker.cancelled.connect(self._on_cancelled)
+        self.check_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.accept_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.summary.setText(f"正在检查 Checking {Path(path).name} …")
+        self._thread.start()
+        return True
+
+    def cancel_check(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel_event.set()
+            self.summary.setText("正在取消 Cancelling …")
+
+    def _finish_thread(self) -> None:
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+            self._thread.deleteLater()
+        if self._worker is not None:
+            self._worker.deleteLater()
+        self._thread = None
+        self._worker = None
+        self.check_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 100)
+
+    @Slot(int, str)
+    def _on_progress(self, percent: int, text: str) -> None:
+        if percent <= 0:
+            self.progress.setRange(0, 0)          # still reading: size unknown
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(percent)
+        self.progress.setFormat(f"%p% · {text}")
+
+    @Slot(object)
+    def _on_done(self, report: SurveyReport) -> None:
+        self._finish_thread()
+        self.progress.setValue(100)
+        self.report = report
+        self.model.set_report(report)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.Stretch)
+        self.summary.setText(self.summary_text(report))
+        self.export_button.setEnabled(True)
+        self._update_buttons()
+        self.report_ready.emit(report)
+        self.check_finished.emit("done")
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._finish_thread()
+        self.progress.setValue(0)
+        self.summary.setText(f"无法检查 Cannot check: {message}")
+        self.check_finished.emit("failed")
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self._finish_thread()
+        self.progress.setValue(0)
+        self.summary.setText("已取消 Cancelled.")
+        self.check_finished.emit("cancelled")
+
+    @staticmethod
+    def summary_text(report: SurveyReport) -> str:
+        c = report.counts
+        crs = report.crs
+        conf = "" if crs.confidence is None else f", {crs.confidence:.0%}"
+        lines = [f"{Path(report.source).name}: {len(report.rows)} 行 rows — "
+                 f"确认 {c['confirmed']} confirmed · 移位 {c['moved']} moved · "
+                 f"未匹配 {c['unmatched']} unmatched · 无效 {c['invalid']} invalid · "
+                 f"未调查 {c['not_surveyed']} not surveyed",
+                 f"坐标系 CRS: {crs.chosen} ({crs.status}{conf})"]
+        lines += report.messages
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ results
+    def selected_rows(self) -> list[int]:
+        """1-based survey row numbers of the selected table rows."""
+        rows = []
+        for idx in self.table.selectionModel().selectedRows():
+            r = self.model.row_result(self.proxy.mapToSource(idx).row())
+            if r is not None:
+                rows.append(r.row)
+        return sorted(rows)
+
+    def _update_buttons(self, *args) -> None:
+        ok = False
+        if self.report is not None and not self.is_running():
+            by_row = {r.row: r for r in self.report.rows}
+            ok = any(by_row[n].status in ("confirmed", "moved") for n in self.selected_rows())
+        self.accept_button.setEnabled(ok)
+
+    def accept_selected(self) -> dict | None:
+        """Accept the selected confirmed/moved rows; returns the accept result."""
+        from layers import usergaz
+
+        if self.report is None:
+            return None
+        rows = self.selected_rows()
+        if not rows:
+            return None
+        try:
+            result = usergaz.accept(self.report, rows=rows)
+        except (ValueError, OSError) as exc:
+            self._show_error(str(exc))
+            return None
+        ids = [a["feature"] for a in result["accepted"]]
+        skipped = len(result["skipped"])
+        self.summary.setText(self.summary_text(self.report) +
+                             f"\n已接受 Accepted {len(ids)} feature(s)"
+                             + (f", skipped {skipped} row(s)" if skipped else "")
+                             + " — undo: planatlas undo-accept")
+        self.accepted_features.emit(ids)
+        return result
+
+    def export_report(self, path: str | Path | None = None) -> Path | None:
+        if self.report is None:
+            return None
+        if path is None:
+            default = str(Path(self.report.source).with_name(Path(self.report.source).stem + "-report.xlsx"))
+            path, _ = QFileDialog.getSaveFileName(self, "导出报告 Export report", default,
+                                                  "Excel (*.xlsx);;CSV (*.csv)")
+            if not path:
+                return None
+        try:
+            return write_report(self.report, path)
+        except (ValueError, OSError) as exc:
+            self._show_error(f"cannot write report: {exc}")
+            return None
+
+    def _show_error(self, text: str) -> None:
+        self.summary.setText(text)
+        if self.isVisible():
+            QMessageBox.warning(self, "PlanAtlas", text)
+
+    # ------------------------------------------------------------------ closing
+    def done(self, result: int) -> None:  # accept()/reject() end here
+        if self._worker is not None:
+            self._worker.cancel_event.set()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(10_000)
+        super().done(result)
