@@ -1,0 +1,498 @@
+"""PlanAtlas desktop main window (PySide6, native Qt widgets).
+
+    from desktop.app import MainWindow, main
+    win = MainWindow(atlas)          # any object with the layers.atlas.Atlas API (tests pass a small one)
+    main([])                         # opens the window on the real atlas, returns the exit code
+
+Everything the user changes goes through ``win.state`` (desktop.state.AtlasState); the canvas
+and the panels listen to it. Settings (layout, visible layers, styles, last extent, language,
+bookmarks) persist in QSettings.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication, QDockWidget, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar,
+    QWidget,
+)
+
+from desktop import i18n
+from desktop.canvas import MapCanvas, format_distance
+from desktop.feature_panel import FeaturePanel
+from desktop.fonts import ensure_fonts
+from desktop.i18n import tr
+from desktop.layers_panel import LayersPanel
+from desktop.plan_panel import PlanPanel
+from desktop.render import MapView
+from desktop.search_panel import SearchPanel
+from desktop.site_table import SiteListPanel
+from desktop.state import AtlasState
+
+__all__ = ["MainWindow", "main", "ORG", "APP"]
+
+ORG = "PlanAtlas"
+APP = "PlanAtlas"
+SETTINGS_VERSION = 1
+
+
+def _wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
+    from layers.crs import wgs84_to_gcj02
+    g = wgs84_to_gcj02(lon, lat)
+    return float(g[0]), float(g[1])
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, atlas: Any, *, settings: QSettings | None = None, persist: bool = True,
+                 restore: bool = True, parent: QWidget | None = None):
+        super().__init__(parent)
+        ensure_fonts()
+        self.atlas = atlas
+        self.settings = settings if settings is not None else QSettings(ORG, APP)
+        self.persist = persist
+        lang = str(self.settings.value("ui/language", "zh")) if restore else "zh"
+        if lang not in i18n.LANGUAGES:
+            lang = "zh"
+        i18n.set_language(lang)
+        self.state = AtlasState(atlas, parent=self)
+        self.state.language = lang
+        self.canvas = MapCanvas(self.state, self)
+        self.setCentralWidget(self.canvas)
+        self.layers_panel = LayersPanel(self.state)
+        self.feature_panel = FeaturePanel(self.state)
+        self.plan_panel = PlanPanel(self.state)
+        self.search_panel = SearchPanel(self.state)
+        self.site_panel = SiteListPanel(self.state)
+        self.docks: dict[str, QDockWidget] = {}
+        self._dock("layers", self.layers_panel, Qt.LeftDockWidgetArea)
+        self._dock("search", self.search_panel, Qt.LeftDockWidgetArea)
+        self._dock("feature", self.feature_panel, Qt.RightDockWidgetArea)
+        self._dock("plan", self.plan_panel, Qt.RightDockWidgetArea)
+        self._dock("sites", self.site_panel, Qt.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["feature"], self.docks["plan"])
+        self.docks["feature"].raise_()
+        self._layout_done = False
+        self._build_actions()
+        self._build_status()
+        self.user_bookmarks: list[dict[str, Any]] = []
+        self.state.selectionChanged.connect(self._selection_status)
+        self.state.currentFeatureChanged.connect(self._show_feature_dock)
+        self.state.clauseChanged.connect(self._show_plan_dock)
+        self.state.viewChanged.connect(self._view_status)
+        self.canvas.cursorMoved.connect(self._cursor_status)
+        self.canvas.measureChanged.connect(self._measure_status)
+        self.resize(1500, 950)
+        self._restored_view: MapView | None = None
+        if restore:
+            self.restore_settings()
+        self.retranslate()
+        if self._restored_view is not None:
+            self.canvas.set_view(self._restored_view)
+        else:
+            self.frame_plan(self._default_plan())
+
+    # ------------------------------------------------------------------ construction
+    def _dock(self, name: str, widget: QWidget, area) -> QDockWidget:
+        d = QDockWidget(self)
+        d.setObjectName(f"dock_{name}")
+        d.setWidget(widget)
+        d.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable |
+                      QDockWidget.DockWidgetClosable)
+        self.addDockWidget(area, d)
+        self.docks[name] = d
+        return d
+
+    def _act(self, key: str, slot, shortcut=None, checkable=False) -> QAction:
+        a = QAction(self)
+        a.setData(key)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setCheckable(checkable)
+        a.triggered.connect(slot)
+        self.actions_by_key[key] = a
+        return a
+
+    def _build_actions(self) -> None:
+        self.actions_by_key: dict[str, QAction] = {}
+        c = self.canvas
+        self._act("act.quit", self.close, QKeySequence.Quit)
+        self._act("act.zoom_in", lambda: c.zoom_by(2.0), QKeySequence.ZoomIn)
+        self._act("act.zoom_out", lambda: c.zoom_by(0.5), QKeySequence.ZoomOut)
+        self._act("act.zoom_full", c.zoom_full, "Ctrl+0")
+        self._act("act.zoom_selection", lambda: self.state.frame_features(self.state.selection),
+                  "Ctrl+J")
+        self._act("act.clear_selection", self.state.clear_selection, "Ctrl+Shift+A")
+        tools = QActionGroup(self)
+        pan = self._act("act.pan", lambda: c.set_tool("pan"), "P", checkable=True)
+        meas = self._act("act.measure", lambda: c.set_tool("measure"), "M", checkable=True)
+        pan.setChecked(True)
+        tools.addAction(pan)
+        tools.addAction(meas)
+        self._act("act.add_bookmark", self.add_bookmark_dialog, "Ctrl+D")
+        langs = QActionGroup(self)
+        for lang in i18n.LANGUAGES:
+            a = self._act(f"act.lang_{lang}", lambda _c=False, lg=lang: self.set_language(lg),
+                          checkable=True)
+            a.setChecked(lang == i18n.language())
+            langs.addAction(a)
+        export = self._export_action()
+        mb = self.menuBar()
+        self.menu_file = mb.addMenu("")
+        if export is not None:
+            self.menu_file.addAction(export)
+        try:
+            import desktop.survey_dialog  # noqa: F401
+            self.menu_file.addAction(self._act("act.survey", self.survey_dialog))
+        except ImportError:
+            pass
+        self.menu_file.addSeparator()
+        self.menu_file.addAction(self.actions_by_key["act.quit"])
+        self.menu_view = mb.addMenu("")
+        for k in ("act.zoom_in", "act.zoom_out", "act.zoom_full", "act.zoom_selection",
+                  "act.clear_selection"):
+            self.menu_view.addAction(self.actions_by_key[k])
+        self.menu_view.addSeparator()
+        self.menu_panels = self.menu_view.addMenu("")
+        for d in self.docks.values():
+            self.menu_panels.addAction(d.toggleViewAction())
+        self.menu_lang = self.menu_view.addMenu("")
+        for lang in i18n.LANGUAGES:
+            self.menu_lang.addAction(self.actions_by_key[f"act.lang_{lang}"])
+        self.menu_tools = mb.addMenu("")
+        self.menu_tools.addAction(pan)
+        self.menu_tools.addAction(meas)
+        self.menu_bookmarks = mb.addMenu("")
+        self.menu_bookmarks.aboutToShow.connect(self._fill_bookmarks)
+        self._fill_bookmarks()
+        tb = QToolBar(self)
+        tb.setObjectName("toolbar_main")
+        tb.setMovable(False)
+        for k in ("act.zoom_in", "act.zoom_out", "act.zoom_full", "act.zoom_selection"):
+            tb.addAction(self.actions_by_key[k])
+        tb.addSeparator()
+        tb.addAction(pan)
+        tb.addAction(meas)
+        self.addToolBar(Qt.TopToolBarArea, tb)
+        self.toolbar = tb
+
+    def _export_action(self) -> QAction | None:
+        """Map export (desktop.export_map: title, legend, scale bar around desktop.render)."""
+        try:
+            from desktop import export_map  # noqa: F401
+        except ImportError:
+            return None
+        return self._act("act.export_png", self.export_map_dialog, "Ctrl+E")
+
+    def export_map_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from desktop.export_map import ExportCancelled, export_map
+        path, _f = QFileDialog.getSaveFileName(self, tr("act.export_png"), "planatlas-map.png",
+                                               "PNG (*.png);;PDF (*.pdf);;SVG (*.svg)")
+        if not path:
+            return
+        scene = self.state.scene
+        plans = [p for p in scene.plans if any((p, c) in scene.visible for c in
+                                               ("commercial_district", "night_economy",
+                                                "logistics_hub", "scenic_area"))]
+        try:
+            info = export_map(self.atlas, plans or list(self.atlas.plans), path,
+                              extent=self.canvas.view.extent_lonlat(), scene=scene)
+        except ExportCancelled:
+            return
+        except (OSError, ValueError, KeyError) as exc:
+            QMessageBox.warning(self, tr("act.export_png"), str(exc))
+            return
+        self.statusBar().showMessage(str(info.get("path", path)), 8000)
+
+    def survey_dialog(self) -> None:
+        from desktop.survey_dialog import SurveyDialog
+        dlg = SurveyDialog(self.atlas, self)
+        dlg.accepted_features.connect(
+            lambda ids: self.statusBar().showMessage(tr("survey.saved", n=len(ids)), 10000))
+        dlg.exec()
+
+    def _build_status(self) -> None:
+        sb = self.statusBar()
+        self.lbl_hint = QLabel()
+        self.lbl_hint.setStyleSheet("color:#777")
+        self.lbl_measure = QLabel()
+        self.lbl_selected = QLabel()
+        self.lbl_zoom = QLabel()
+        self.lbl_coords = QLabel()
+        self.lbl_coords.setMinimumWidth(420)
+        sb.addWidget(self.lbl_hint, 1)
+        sb.addPermanentWidget(self.lbl_measure)
+        sb.addPermanentWidget(self.lbl_selected)
+        sb.addPermanentWidget(self.lbl_zoom)
+        sb.addPermanentWidget(self.lbl_coords)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr("app.title"))
+        for name, d in self.docks.items():
+            d.setWindowTitle(tr(f"dock.{name}"))
+        for key, a in self.actions_by_key.items():
+            a.setText(tr(key))
+        self.menu_file.setTitle(tr("menu.file"))
+        self.menu_view.setTitle(tr("menu.view"))
+        self.menu_panels.setTitle(tr("menu.panels"))
+        self.menu_lang.setTitle(tr("menu.language"))
+        self.menu_tools.setTitle(tr("menu.tools"))
+        self.menu_bookmarks.setTitle(tr("menu.bookmarks"))
+        self.lbl_hint.setText(tr("tool.hint"))
+        self.layers_panel.rebuild()
+        self.feature_panel.retranslate()
+        self.plan_panel.retranslate()
+        self.search_panel.retranslate()
+        self.site_panel.retranslate()
+        self._selection_status(self.state.selection)
+        if self.state.view is not None:
+            self._view_status(self.state.view)
+
+    def set_language(self, lang: str) -> None:
+        i18n.set_language(lang)
+        self.state.set_language(lang)
+        self.actions_by_key[f"act.lang_{lang}"].setChecked(True)
+        self.retranslate()
+
+    # ------------------------------------------------------------------ plans / bookmarks
+    def _default_plan(self) -> str | None:
+        scene = self.state.scene
+        best, n = None, -1
+        for pid in self.atlas.plans:
+            if pid not in scene.plans:
+                continue
+            cnt = int(scene.member[:, [scene.layer_index[(pid, c)] for c in
+                                       ("commercial_district", "night_economy", "logistics_hub",
+                                        "scenic_area")]].any(axis=1).sum()) if len(scene.ids) else 0
+            if cnt > n:
+                best, n = pid, cnt
+        return best
+
+    def plan_bbox(self, plan_id: str) -> tuple[float, float, float, float]:
+        """Plan area extent from the basemap, else the extent of the plan's features."""
+        if plan_id not in self.atlas.plans:
+            raise KeyError(f"unknown plan {plan_id!r} (known: {', '.join(self.atlas.plans)})")
+        bm = getattr(self.atlas, "basemap", None)
+        if bm is not None:
+            try:
+                return tuple(bm.plan_extent(plan_id))
+            except LookupError:
+                pass
+        ids = [f.id for f in self.atlas.features_for(plans=[plan_id])]
+        bbox = self.state.scene.bbox_lonlat(ids)
+        if bbox is None:
+            raise KeyError(f"plan {plan_id!r} has neither a plan area nor features to frame")
+        return bbox
+
+    def frame_plan(self, plan_id: str | None) -> None:
+        if not plan_id:
+            self.canvas.zoom_full()
+            return
+        self.state.frame(self.plan_bbox(plan_id))
+        self.plan_panel.show_plan(plan_id)
+
+    def _fill_bookmarks(self) -> None:
+        m = self.menu_bookmarks
+        m.clear()
+        head = m.addAction(tr("bookmarks.plans"))
+        head.setEnabled(False)
+        for pid, plan in self.atlas.plans.items():
+            try:
+                self.plan_bbox(pid)
+            except KeyError:
+                continue
+            r = plan.region
+            a = m.addAction(f"{r.district or r.city or pid}  ({pid})")
+            a.triggered.connect(lambda _c=False, p=pid: self.frame_plan(p))
+        m.addSeparator()
+        head = m.addAction(tr("bookmarks.user"))
+        head.setEnabled(False)
+        for bm in self.user_bookmarks if hasattr(self, "user_bookmarks") else []:
+            a = m.addAction(bm["name"])
+            a.triggered.connect(lambda _c=False, b=tuple(bm["bbox"]): self.state.frame(b))
+        m.addSeparator()
+        m.addAction(self.actions_by_key["act.add_bookmark"])
+        rm = m.addMenu(tr("act.remove_bookmark"))
+        if not getattr(self, "user_bookmarks", None):
+            rm.addAction(tr("bookmarks.none")).setEnabled(False)
+        for i, bm in enumerate(getattr(self, "user_bookmarks", [])):
+            a = rm.addAction(bm["name"])
+            a.triggered.connect(lambda _c=False, k=i: self.remove_bookmark(k))
+
+    def add_bookmark(self, name: str, bbox: tuple[float, float, float, float] | None = None) -> None:
+        name = name.strip()
+        if not name:
+            raise ValueError("a bookmark needs a name")
+        if bbox is None:
+            bbox = self.canvas.view.extent_lonlat()
+        self.user_bookmarks = [b for b in self.user_bookmarks if b["name"] != name]
+        self.user_bookmarks.append({"name": name, "bbox": [float(v) for v in bbox]})
+        self._save_bookmarks()
+
+    def remove_bookmark(self, index: int) -> None:
+        del self.user_bookmarks[index]
+        self._save_bookmarks()
+
+    def _save_bookmarks(self) -> None:
+        if self.persist:
+            self.settings.setValue("bookmarks", json.dumps(self.user_bookmarks, ensure_ascii=False))
+            self.settings.sync()
+
+    def add_bookmark_dialog(self) -> None:
+        name, ok = QInputDialog.getText(self, tr("act.add_bookmark"), tr("bookmarks.name"))
+        if ok and name.strip():
+            self.add_bookmark(name)
+
+    # ------------------------------------------------------------------ status bar
+    def _cursor_status(self, lon: float, lat: float) -> None:
+        glon, glat = _wgs_to_gcj(lon, lat)
+        self.lbl_coords.setText(f"{tr('status.wgs84')} {lon:.5f}, {lat:.5f}   "
+                                f"{tr('status.gcj02')} {glon:.5f}, {glat:.5f}")
+
+    def _view_status(self, view: MapView) -> None:
+        m = view.ground_resolution()
+        self.lbl_zoom.setText(tr("status.zoom", z=view.zoom, m=format_distance(m) if m >= 1
+                                 else f"{m:.2f} m"))
+
+    def _selection_status(self, ids) -> None:
+        self.lbl_selected.setText(tr("status.selected", n=len(ids)) if ids else "")
+
+    def _measure_status(self, metres: float, segments: int) -> None:
+        if segments:
+            self.lbl_measure.setText(tr("status.measure", d=format_distance(metres), n=segments))
+        elif self.canvas.tool == "measure":
+            self.lbl_measure.setText(tr("status.measure_hint"))
+        else:
+            self.lbl_measure.setText("")
+
+    def _show_feature_dock(self, fid: str) -> None:
+        if fid:
+            self.docks["feature"].raise_()
+
+    def _show_plan_dock(self, cid: str) -> None:
+        if cid and self.sender() is self.state and not self.feature_panel.isVisible():
+            self.docks["plan"].raise_()
+
+    # ------------------------------------------------------------------ settings
+    def restore_settings(self) -> None:
+        s = self.settings
+        geo = s.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        st = s.value("window/state")
+        if st is not None:
+            self.restoreState(st, SETTINGS_VERSION)
+        scene = self.state.scene
+        try:
+            styles = json.loads(s.value("map/styles", "{}") or "{}")
+            for k, v in styles.items():
+                plan, cat = k.split("|", 1)
+                if (plan, cat) in scene.layer_index:
+                    scene.set_style((plan, cat), color=v.get("color"), size=v.get("size"))
+        except (ValueError, TypeError, AttributeError):
+            pass        # unreadable styles: keep the defaults
+        vis = s.value("map/visible")
+        if vis is not None:
+            try:
+                keys = [tuple(k.split("|", 1)) for k in json.loads(vis)]
+                self.state.set_layers_visible(keys, None)
+            except (ValueError, TypeError, AttributeError):
+                pass
+        ext = s.value("map/extent")
+        if ext:
+            try:
+                self._restored_view = MapView.from_dict(json.loads(ext))
+            except (ValueError, TypeError):
+                self._restored_view = None
+        try:
+            bms = json.loads(s.value("bookmarks", "[]") or "[]")
+            self.user_bookmarks = [b for b in bms if isinstance(b, dict) and "name" in b
+                                   and len(b.get("bbox", [])) == 4]
+        except (ValueError, TypeError):
+            self.user_bookmarks = []
+
+    def save_settings(self) -> None:
+        if not self.persist:
+            return
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        scene = self.state.scene
+        s.setValue("map/visible", json.dumps(sorted(f"{p}|{c}" for p, c in scene.visible),
+                                             ensure_ascii=False))
+        s.setValue("map/styles", json.dumps({f"{p}|{c}": st.to_dict()
+                                             for (p, c), st in scene.styles.items()},
+                                            ensure_ascii=False))
+        s.setValue("map/extent", json.dumps(self.canvas.view.to_dict()))
+        s.setValue("ui/language", i18n.language())
+        s.setValue("bookmarks", json.dumps(self.user_bookmarks, ensure_ascii=False))
+        s.sync()
+
+    def default_layout(self) -> None:
+        """Dock sizes for a first start (a saved layout replaces them)."""
+        w, h = max(self.width(), 800), max(self.height(), 600)
+        self.resizeDocks([self.docks["layers"], self.docks["feature"]],
+                         [min(300, w // 5), min(400, w // 4)], Qt.Horizontal)
+        self.resizeDocks([self.docks["sites"]], [min(220, h // 4)], Qt.Vertical)
+        self.resizeDocks([self.docks["layers"], self.docks["search"]],
+                         [int(h * 0.62), int(h * 0.16)], Qt.Vertical)
+
+    def showEvent(self, ev) -> None:
+        super().showEvent(ev)
+        if not self._layout_done:
+            self._layout_done = True
+            if self.settings.value("window/state") is None or not self.persist:
+                self.default_layout()
+
+    def closeEvent(self, ev) -> None:
+        self.save_settings()
+        super().closeEvent(ev)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="planatlas app", description="PlanAtlas desktop viewer")
+    p.add_argument("--plan", help="frame this plan's area at start")
+    p.add_argument("--lang", choices=i18n.LANGUAGES, help="UI language (saved)")
+    p.add_argument("--reset", action="store_true", help="forget saved layout and settings")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the main window on the real atlas; returns the Qt exit code."""
+    args = _parser().parse_args(list(argv or []))
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "planatlas"])
+    app.setOrganizationName(ORG)
+    app.setApplicationName(APP)
+    ensure_fonts()
+    settings = QSettings(ORG, APP)
+    if args.reset:
+        settings.clear()
+    if args.lang:
+        settings.setValue("ui/language", args.lang)
+    try:
+        from layers.atlas import load_atlas
+        atlas = load_atlas()
+    except Exception as exc:  # noqa: BLE001 - show the reason instead of a traceback
+        QMessageBox.critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
+        print(f"planatlas: cannot load the atlas: {exc}", file=sys.stderr)
+        return 1
+    win = MainWindow(atlas, settings=settings)
+    if args.plan:
+        try:
+            win.frame_plan(args.plan)
+        except KeyError as exc:
+            print(f"planatlas: {exc.args[0]}", file=sys.stderr)
+            return 2
+    win.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

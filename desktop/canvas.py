@@ -1,0 +1,504 @@
+"""The map canvas: a QWidget painting with desktop.render, listening to AtlasState.
+
+Speed: the basemap is cached as an image per view; features + labels are drawn on a copy of it
+once per (view, scene revision) into a frame image. While panning / wheel-zooming / animating
+only that frame image is drawn, transformed (fast mode, ~1 ms); when the interaction pauses
+the view is committed and the frame refined.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from pyproj import Geod
+from PySide6.QtCore import (
+    QEasingCurve, QPointF, QRect, QRectF, QSize, Qt, QTimer, QVariantAnimation, Signal,
+)
+from PySide6.QtGui import (
+    QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen, QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from desktop.i18n import category_label, tr
+from desktop.render import (
+    HOVER_COLOR, PAPER, MapView, paint_basemap, paint_features, paint_labels,
+)
+from desktop.state import AtlasState
+
+__all__ = ["MapCanvas", "format_distance"]
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def format_distance(m: float) -> str:
+    if m < 1000:
+        return f"{m:.0f} m"
+    if m < 100_000:
+        return f"{m / 1000:.2f}".rstrip("0").rstrip(".") + " km"
+    return f"{m / 1000:.0f} km"
+
+
+class MapCanvas(QWidget):
+    cursorMoved = Signal(float, float)          # lon, lat (WGS-84)
+    measureChanged = Signal(float, int)         # metres, segments
+    firstPainted = Signal()
+    viewCommitted = Signal(object)              # MapView after a (re)render
+
+    REFINE_MS = 160
+
+    def __init__(self, state: AtlasState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.scene = state.scene
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setAttribute(Qt.WA_OpaquePaintEvent, True)
+        self.setMinimumSize(200, 150)
+        bbox = self._all_bbox()
+        self.view: MapView = MapView.fit(bbox, (max(self.width(), 1), max(self.height(), 1)))
+        self._base: QImage | None = None
+        self._base_key = None
+        self._frame: QImage | None = None
+        self._frame_key = None
+        self._pending = QTransform()          # old frame pixels -> screen pixels (fast mode)
+        self._refine = QTimer(self)
+        self._refine.setSingleShot(True)
+        self._refine.timeout.connect(self.commit)
+        self._anim = QVariantAnimation(self)
+        self._anim.setDuration(180)
+        self._anim.setEasingCurve(QEasingCurve.OutCubic)
+        self._anim.setStartValue(0.0)
+        self._anim.setEndValue(1.0)
+        self._anim.valueChanged.connect(self._anim_step)
+        self._anim.finished.connect(self.commit)
+        self._anim_base = QTransform()
+        self._anim_kind: tuple | None = None
+        self._press: QPointF | None = None
+        self._drag = None            # None | "pan" | "band"
+        self._band: QRectF | None = None
+        self.tool = "pan"            # "pan" | "measure"
+        self._measure: list[tuple[float, float]] = []   # lon/lat vertices
+        self._measure_done = False
+        self._cursor: QPointF | None = None
+        self._painted = False
+        self.stats = {"full_ms": [], "fast_ms": []}
+        self._last_tooltip = ""
+        state.layersChanged.connect(self._scene_changed)
+        state.selectionChanged.connect(self._scene_changed)
+        state.hoverChanged.connect(lambda _f: self.update())
+        state.frameRequested.connect(self.frame_bbox)
+
+    # ----------------------------------------------------------------- view
+    def _all_bbox(self):
+        s = self.scene
+        if len(s.ids):
+            b = s.lonlat_bounds
+            return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
+                    float(b[:, 3].max()))
+        bm = s.basemap
+        if bm is not None and len(getattr(bm, "districts", [])):
+            return tuple(float(v) for v in bm.districts.total_bounds)
+        return (73.0, 18.0, 135.0, 54.0)
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 650)
+
+    def set_view(self, view: MapView) -> None:
+        """Show ``view`` (resized to the widget) and re-render."""
+        self._anim.stop()
+        self._pending = QTransform()
+        self.view = view.resized(max(self.width(), 1), max(self.height(), 1))
+        self._frame_key = None
+        self.state.set_view(self.view)
+        self.viewCommitted.emit(self.view)
+        self.update()
+
+    def frame_bbox(self, bbox) -> None:
+        """Frame a lon/lat bbox; a single point is shown at a street-level zoom."""
+        v = MapView.fit(bbox, (max(self.width(), 1), max(self.height(), 1)), margin=0.12,
+                        min_res=2.4)
+        self.set_view(v)
+
+    def zoom_full(self) -> None:
+        self.frame_bbox(self._all_bbox())
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None, *, animate: bool = True) -> None:
+        a = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        if animate:
+            self._start_anim(("zoom", factor, a.x(), a.y()))
+        else:
+            self._pending = self._pending * _zoom_t(factor, a.x(), a.y())
+            self.commit()
+
+    def pan_by(self, dx: float, dy: float, *, animate: bool = True) -> None:
+        if animate:
+            self._start_anim(("pan", dx, dy))
+        else:
+            self._pending = self._pending * QTransform.fromTranslate(dx, dy)
+            self.commit()
+
+    def _start_anim(self, kind: tuple) -> None:
+        if self._anim.state() == QVariantAnimation.Running:
+            self._anim.stop()
+            self._anim_step(1.0)
+        self._anim_base = QTransform(self._pending)
+        self._anim_kind = kind
+        self._anim.start()
+
+    def _anim_step(self, p) -> None:
+        if self._anim_kind is None:
+            return
+        p = float(p)
+        k = self._anim_kind
+        if k[0] == "pan":
+            t = QTransform.fromTranslate(k[1] * p, k[2] * p)
+        else:
+            t = _zoom_t(k[1] ** p, k[2], k[3])
+        self._pending = self._anim_base * t
+        self.update()
+
+    def commit(self) -> None:
+        """Turn the pending fast-mode transform into a real view and re-render."""
+        if self._anim.state() == QVariantAnimation.Running:
+            return
+        t = self._pending
+        self._anim_kind = None
+        if t.isIdentity():
+            return
+        inv, ok = t.inverted()
+        if not ok or t.m11() <= 0:
+            self._pending = QTransform()
+            self.update()
+            return
+        c = inv.map(QPointF(self.view.width / 2.0, self.view.height / 2.0))
+        cx, cy = self.view.to_map(c.x(), c.y())
+        res = min(max(self.view.res / t.m11(), MapView.MIN_RES), MapView.MAX_RES)
+        self.set_view(MapView(float(cx), float(cy), res, self.view.width, self.view.height))
+
+    # ----------------------------------------------------------------- rendering
+    def _scene_changed(self, *_args) -> None:
+        self._frame_key = None
+        self.update()
+
+    def _dpr(self) -> float:
+        return max(1.0, float(self.devicePixelRatioF()))
+
+    def render_frame(self) -> QImage:
+        """(Re)build the frame image for the current view; returns it. Timed in stats."""
+        t0 = time.perf_counter()
+        v = self.view
+        dpr = self._dpr()
+        base_key = (v, dpr, len(self.scene.bm_districts))
+        if self._base_key != base_key or self._base is None:
+            img = QImage(int(v.width * dpr), int(v.height * dpr), QImage.Format_ARGB32_Premultiplied)
+            img.setDevicePixelRatio(dpr)
+            p = QPainter(img)
+            paint_basemap(p, v, self.scene)
+            p.end()
+            self._base, self._base_key = img, base_key
+        frame = self._base.copy()
+        frame.setDevicePixelRatio(dpr)
+        p = QPainter(frame)
+        paint_features(p, v, self.scene)
+        paint_labels(p, v, self.scene)
+        p.end()
+        self._frame = frame
+        self._frame_key = (v, self.scene.revision, dpr)
+        self.stats["full_ms"].append((time.perf_counter() - t0) * 1000)
+        return frame
+
+    def invalidate(self) -> None:
+        self._frame_key = None
+        self._base_key = None
+        self.update()
+
+    def paintEvent(self, _ev) -> None:
+        t0 = time.perf_counter()
+        p = QPainter(self)
+        fast = not self._pending.isIdentity() and self._frame is not None
+        if fast:
+            p.fillRect(self.rect(), PAPER)
+            p.setRenderHint(QPainter.SmoothPixmapTransform, True)
+            p.setTransform(self._pending)
+            p.drawImage(QPointF(0, 0), self._frame)
+            p.resetTransform()
+        else:
+            key = (self.view, self.scene.revision, self._dpr())
+            if self._frame_key != key or self._frame is None:
+                self.render_frame()
+            p.drawImage(QPointF(0, 0), self._frame)
+            self._paint_hover(p)
+        self._paint_overlays(p)
+        p.end()
+        dt = (time.perf_counter() - t0) * 1000
+        if fast:
+            self.stats["fast_ms"].append(dt)
+        if not self._painted:
+            self._painted = True
+            self.firstPainted.emit()
+
+    def _paint_hover(self, p: QPainter) -> None:
+        fid = self.state.hover
+        if not fid or fid not in self.scene.index or not self.scene.is_visible(fid):
+            return
+        x, y = self.scene.screen_position(self.view, fid)
+        st = self.scene.styles[self.scene.layer_of(fid)]
+        p.setRenderHint(QPainter.Antialiasing, True)
+        pen = QPen(QColor(HOVER_COLOR), 2.5)
+        p.setPen(pen)
+        p.setBrush(Qt.NoBrush)
+        r = st.size * 0.5 + 5
+        p.drawEllipse(QPointF(x, y), r, r)
+
+    def _paint_overlays(self, p: QPainter) -> None:
+        p.setRenderHint(QPainter.Antialiasing, True)
+        if self._band is not None:
+            p.setPen(QPen(QColor(HOVER_COLOR), 1.2, Qt.DashLine))
+            p.setBrush(QColor(0, 166, 214, 40))
+            p.drawRect(self._band)
+        if self._measure:
+            pts = list(self._measure)
+            if not self._measure_done and self._cursor is not None:
+                lon, lat = self.view.to_lonlat(self._cursor.x(), self._cursor.y())
+                pts.append((float(lon), float(lat)))
+            from desktop.render import lonlat_to_merc
+            xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
+            sx, sy = self.view.to_screen(xs, ys)
+            if self._pending is not None and not self._pending.isIdentity():
+                qp = [self._pending.map(QPointF(a, b)) for a, b in zip(sx, sy)]
+            else:
+                qp = [QPointF(a, b) for a, b in zip(sx, sy)]
+            path = QPainterPath()
+            path.moveTo(qp[0])
+            for q in qp[1:]:
+                path.lineTo(q)
+            p.setBrush(Qt.NoBrush)
+            p.setPen(QPen(QColor(255, 255, 255, 220), 5, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+            p.drawPath(path)
+            p.setPen(QPen(QColor("#e4572e"), 2.2, Qt.DashLine, Qt.RoundCap, Qt.RoundJoin))
+            p.drawPath(path)
+            p.setPen(QPen(QColor("#e4572e"), 1.5))
+            p.setBrush(QColor("white"))
+            for q in qp:
+                p.drawEllipse(q, 3.5, 3.5)
+            total = self.measured_distance(pts)
+            txt = format_distance(total)
+            f = QFont(self.font())
+            f.setPixelSize(13)
+            f.setBold(True)
+            tp = QPainterPath()
+            tp.addText(qp[-1] + QPointF(8, -8), f, txt)
+            p.strokePath(tp, QPen(QColor(255, 255, 255, 235), 3.5))
+            p.fillPath(tp, QColor("#b5361a"))
+        self._paint_scalebar(p)
+
+    def _paint_scalebar(self, p: QPainter) -> None:
+        if not self._pending.isIdentity():
+            return
+        gr = self.view.ground_resolution()
+        target = gr * 110
+        mag = 10 ** math.floor(math.log10(max(target, 1e-6)))
+        nice = max(m * mag for m in (1, 2, 5) if m * mag <= target) if target >= mag else mag
+        w = nice / gr
+        x0, y0 = 14, self.height() - 18
+        p.setRenderHint(QPainter.Antialiasing, True)
+        p.setPen(QPen(QColor(255, 255, 255, 230), 5, Qt.SolidLine, Qt.FlatCap))
+        p.drawLine(QPointF(x0, y0), QPointF(x0 + w, y0))
+        p.setPen(QPen(QColor("#333333"), 2, Qt.SolidLine, Qt.FlatCap))
+        p.drawLine(QPointF(x0, y0), QPointF(x0 + w, y0))
+        p.drawLine(QPointF(x0, y0 - 5), QPointF(x0, y0))
+        p.drawLine(QPointF(x0 + w, y0 - 5), QPointF(x0 + w, y0))
+        f = QFont(self.font())
+        f.setPixelSize(11)
+        tp = QPainterPath()
+        tp.addText(QPointF(x0 + 2, y0 - 6), f, format_distance(nice))
+        p.strokePath(tp, QPen(QColor(255, 255, 255, 230), 3))
+        p.fillPath(tp, QColor("#333333"))
+
+    # ----------------------------------------------------------------- measuring
+    @staticmethod
+    def measured_distance(pts) -> float:
+        if len(pts) < 2:
+            return 0.0
+        return float(_GEOD.line_length([q[0] for q in pts], [q[1] for q in pts]))
+
+    def set_tool(self, tool: str) -> None:
+        if tool not in ("pan", "measure"):
+            raise ValueError(f"unknown map tool {tool!r}")
+        self.tool = tool
+        self.setCursor(Qt.CrossCursor if tool == "measure" else Qt.ArrowCursor)
+        if tool != "measure":
+            self.clear_measure()
+
+    def clear_measure(self) -> None:
+        self._measure = []
+        self._measure_done = False
+        self.measureChanged.emit(0.0, 0)
+        self.update()
+
+    def add_measure_point(self, lon: float, lat: float) -> float:
+        if self._measure_done:
+            self._measure = []
+            self._measure_done = False
+        self._measure.append((float(lon), float(lat)))
+        d = self.measured_distance(self._measure)
+        self.measureChanged.emit(d, max(0, len(self._measure) - 1))
+        self.update()
+        return d
+
+    # ----------------------------------------------------------------- events
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        if self.view.size != (w, h):
+            self.view = self.view.resized(w, h)
+            self._frame_key = None
+            self.state.set_view(self.view)
+
+    def wheelEvent(self, ev: QWheelEvent) -> None:
+        steps = ev.angleDelta().y() / 120.0
+        if steps == 0:
+            steps = ev.pixelDelta().y() / 50.0
+        if steps == 0:
+            return
+        self._pending = self._pending * _zoom_t(1.25 ** steps, ev.position().x(), ev.position().y())
+        self.update()
+        self._refine.start(self.REFINE_MS)
+        ev.accept()
+
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
+        self.setFocus(Qt.MouseFocusReason)
+        if ev.button() != Qt.LeftButton:
+            return
+        self._press = ev.position()
+        if self.tool == "measure":
+            lon, lat = self.view.to_lonlat(ev.position().x(), ev.position().y())
+            self.add_measure_point(float(lon), float(lat))
+            self._drag = None
+        elif ev.modifiers() & Qt.ShiftModifier:
+            self._drag = "band"
+            self._band = QRectF(ev.position(), ev.position())
+        else:
+            self._drag = "pan"
+        self._last = ev.position()
+        self._moved = False
+
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
+        pos = ev.position()
+        self._cursor = pos
+        lon, lat = self.view.to_lonlat(pos.x(), pos.y()) if self._pending.isIdentity() else \
+            self._lonlat_pending(pos)
+        self.cursorMoved.emit(float(lon), float(lat))
+        if self._press is not None and ev.buttons() & Qt.LeftButton:
+            if (pos - self._press).manhattanLength() > 3:
+                self._moved = True
+            if self._drag == "pan" and self._moved:
+                d = pos - self._last
+                self._pending = self._pending * QTransform.fromTranslate(d.x(), d.y())
+                self._last = pos
+                self._refine.start(self.REFINE_MS * 2)
+                self.update()
+            elif self._drag == "band":
+                self._band = QRectF(self._press, pos).normalized()
+                self.update()
+            return
+        if self.tool == "measure" and self._measure and not self._measure_done:
+            self.update()
+        if self._pending.isIdentity():
+            hits = self.scene.hit_test(self.view, pos.x(), pos.y())
+            fid = hits[0] if hits else ""
+            self.state.set_hover(fid)
+            self._tooltip(ev, fid)
+
+    def _lonlat_pending(self, pos: QPointF):
+        inv, _ok = self._pending.inverted()
+        q = inv.map(pos)
+        return self.view.to_lonlat(q.x(), q.y())
+
+    def _tooltip(self, ev: QMouseEvent, fid: str) -> None:
+        if not fid:
+            if self._last_tooltip:
+                QToolTip.hideText()
+                self._last_tooltip = ""
+            return
+        if fid == self._last_tooltip:
+            return
+        f = self.state.atlas.features[fid]
+        from html import escape
+        cats = "、".join(category_label(c, short=True) for c in f.categories)
+        extra = f" · {tr('status.approximate')} ±{f.precision_m:.0f} m" if f.status != "verified" else ""
+        html = (f"<b>{escape(f.name)}</b><br>{escape(cats)} · {escape(f.district)}"
+                f"{escape(extra)}")
+        QToolTip.showText(ev.globalPosition().toPoint(), html, self)
+        self._last_tooltip = fid
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
+        if ev.button() != Qt.LeftButton or self._press is None:
+            return
+        pos = ev.position()
+        drag, moved = self._drag, self._moved
+        self._press, self._drag = None, None
+        if drag == "band":
+            rect = self._band
+            self._band = None
+            if rect is not None and rect.width() > 2 and rect.height() > 2:
+                ids = self.scene.ids_in_rect(self.view, rect)
+                self.state.select_features(ids)
+            self.update()
+        elif drag == "pan":
+            if moved:
+                d = pos - self._last
+                if d.x() or d.y():
+                    self._pending = self._pending * QTransform.fromTranslate(d.x(), d.y())
+                self._refine.stop()
+                self.commit()
+            else:
+                self.identify(pos.x(), pos.y())
+
+    def mouseDoubleClickEvent(self, ev: QMouseEvent) -> None:
+        if self.tool == "measure":
+            self._measure_done = True
+            self.update()
+        elif ev.button() == Qt.LeftButton:
+            self.zoom_by(2.0, ev.position())
+
+    def identify(self, px: float, py: float) -> list[str]:
+        """Click: select the top feature under the pixel (or clear the selection)."""
+        hits = self.scene.hit_test(self.view, px, py)
+        if hits:
+            self.state.select_features([hits[0]], current=hits[0])
+        else:
+            self.state.clear_selection()
+        return hits
+
+    def keyPressEvent(self, ev: QKeyEvent) -> None:
+        k = ev.key()
+        step_x, step_y = self.width() / 4.0, self.height() / 4.0
+        if k == Qt.Key_Left:
+            self.pan_by(step_x, 0)
+        elif k == Qt.Key_Right:
+            self.pan_by(-step_x, 0)
+        elif k == Qt.Key_Up:
+            self.pan_by(0, step_y)
+        elif k == Qt.Key_Down:
+            self.pan_by(0, -step_y)
+        elif k in (Qt.Key_Plus, Qt.Key_Equal):
+            self.zoom_by(2.0)
+        elif k in (Qt.Key_Minus, Qt.Key_Underscore):
+            self.zoom_by(0.5)
+        elif k == Qt.Key_Escape:
+            self._band = None
+            self.clear_measure()
+        else:
+            super().keyPressEvent(ev)
+
+    def leaveEvent(self, _ev) -> None:
+        self.state.set_hover("")
+        self._cursor = None
+
+
+def _zoom_t(factor: float, ax: float, ay: float) -> QTransform:
+    return QTransform(factor, 0, 0, factor, ax - factor * ax, ay - factor * ay)

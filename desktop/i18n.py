@@ -1,0 +1,153 @@
+"""UI strings in Chinese (default) and English: a small dictionary, no .qm files needed."""
+from __future__ import annotations
+
+from layers.model import CATEGORY_LABELS
+
+__all__ = ["tr", "set_language", "language", "category_label", "LANGUAGES"]
+
+LANGUAGES = ("zh", "en")
+_lang = "zh"
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app.title": ("规划图谱 PlanAtlas", "PlanAtlas"),
+    # docks
+    "dock.layers": ("图层", "Layers"),
+    "dock.feature": ("地点详情", "Feature"),
+    "dock.plan": ("规划文本", "Plans"),
+    "dock.search": ("搜索", "Search"),
+    "dock.sites": ("地点列表", "Site list"),
+    # menus
+    "menu.file": ("文件(&F)", "&File"),
+    "menu.view": ("视图(&V)", "&View"),
+    "menu.tools": ("工具(&T)", "&Tools"),
+    "menu.bookmarks": ("书签(&B)", "&Bookmarks"),
+    "menu.language": ("语言 / Language", "Language / 语言"),
+    "menu.panels": ("面板", "Panels"),
+    "act.quit": ("退出", "Quit"),
+    "act.export_png": ("导出地图（PNG/PDF/SVG）…", "Export map (PNG/PDF/SVG)…"),
+    "act.survey": ("导入现场核查…", "Import field survey…"),
+    "survey.saved": ("已保存 {n} 个核实位置，重新启动后在地图上显示。",
+                     "{n} verified positions saved; they show on the map after a restart."),
+    "act.zoom_in": ("放大", "Zoom in"),
+    "act.zoom_out": ("缩小", "Zoom out"),
+    "act.zoom_full": ("缩放至全部要素", "Zoom to all features"),
+    "act.zoom_selection": ("缩放至所选", "Zoom to selection"),
+    "act.clear_selection": ("清除选择", "Clear selection"),
+    "act.pan": ("平移 / 选择", "Pan / select"),
+    "act.measure": ("测量距离", "Measure distance"),
+    "act.add_bookmark": ("添加当前视图为书签…", "Bookmark current view…"),
+    "act.remove_bookmark": ("删除书签", "Remove bookmark"),
+    "act.lang_zh": ("中文", "中文 (Chinese)"),
+    "act.lang_en": ("English", "English"),
+    "bookmarks.plans": ("规划范围", "Plan areas"),
+    "bookmarks.user": ("我的书签", "My bookmarks"),
+    "bookmarks.name": ("书签名称：", "Bookmark name:"),
+    "bookmarks.none": ("（无）", "(none)"),
+    # status bar
+    "status.wgs84": ("WGS-84", "WGS-84"),
+    "status.gcj02": ("GCJ-02", "GCJ-02"),
+    "status.zoom": ("缩放 {z:.1f} · 1像素≈{m}", "zoom {z:.1f} · 1 px ≈ {m}"),
+    "status.selected": ("已选 {n} 个", "{n} selected"),
+    "status.measure": ("测距：{d}（{n} 段）", "Distance: {d} ({n} segments)"),
+    "status.measure_hint": ("单击添加测量点，双击结束，Esc 清除", "Click to add points, double-click to finish, Esc clears"),
+    # layers panel
+    "layers.legend": ("图例", "Legend"),
+    "layers.zoom_to": ("缩放至图层", "Zoom to layer"),
+    "layers.color": ("更改颜色…", "Change colour…"),
+    "layers.size": ("更改符号大小…", "Change symbol size…"),
+    "layers.size_prompt": ("符号大小（像素）：", "Symbol size (pixels):"),
+    "layers.all_on": ("全部显示", "Show all"),
+    "layers.all_off": ("全部隐藏", "Hide all"),
+    "legend.approx": ("近似位置（光晕=精度范围）", "Approximate position (halo = precision)"),
+    "legend.schematic": ("示意范围（虚线/斜线）", "Schematic area (dashed/hatched)"),
+    "legend.selected": ("已选要素", "Selected feature"),
+    "legend.plan_area": ("规划范围", "Plan area"),
+    "legend.water": ("水系", "Water"),
+    # feature panel
+    "feature.none": ("在地图上单击一个地点查看详情。", "Click a place on the map to see its details."),
+    "feature.aliases": ("别名", "Aliases"),
+    "feature.categories": ("类别", "Categories"),
+    "feature.tier": ("等级", "Tier"),
+    "feature.district": ("所在区", "District"),
+    "feature.precision": ("位置精度", "Precision"),
+    "feature.status": ("状态", "Status"),
+    "feature.source": ("来源", "Source"),
+    "feature.plans": ("规划", "Plans"),
+    "feature.clauses": ("提及条款", "Clauses mentioning it"),
+    "feature.targets": ("相关目标", "Targets"),
+    "feature.no_clauses": ("没有条款提及此地点。", "No clause mentions this place."),
+    "feature.lines": ("第{a}–{b}行", "lines {a}–{b}"),
+    "feature.line": ("第{a}行", "line {a}"),
+    "status.approximate": ("近似", "approximate"),
+    "status.verified": ("已核实", "verified"),
+    "schematic": ("示意", "schematic"),
+    # targets table
+    "col.indicator": ("指标", "Indicator"),
+    "col.year": ("年份", "Year"),
+    "col.comparator": ("比较", "Comparator"),
+    "col.value": ("数值", "Value"),
+    "col.unit": ("单位", "Unit"),
+    "col.scope": ("范围", "Scope"),
+    "col.clause": ("条款", "Clause"),
+    "col.line": ("行", "Line"),
+    "col.kind": ("类型", "Kind"),
+    # plan panel
+    "plan.clauses": ("条款", "Clauses"),
+    "plan.source": ("原文", "Source text"),
+    "plan.targets": ("目标", "Targets"),
+    "plan.select": ("规划：", "Plan:"),
+    # search
+    "search.placeholder": ("搜索地点、别名或条款文字…", "Search places, aliases, clause text…"),
+    "search.none": ("没有结果", "No results"),
+    "search.feature": ("地点", "Place"),
+    "search.clause": ("条款", "Clause"),
+    # site list
+    "sites.name": ("名称", "Name"),
+    "sites.categories": ("类别", "Categories"),
+    "sites.plans": ("规划", "Plans"),
+    "sites.district": ("区", "District"),
+    "sites.tier": ("等级", "Tier"),
+    "sites.status": ("状态", "Status"),
+    "sites.precision": ("精度(米)", "Precision (m)"),
+    "sites.clauses": ("条款数", "Clauses"),
+    "sites.all": ("全部", "All"),
+    "sites.in_view": ("仅当前视图", "In view only"),
+    "sites.filter": ("筛选名称…", "Filter names…"),
+    "sites.count": ("{n} / {total} 个地点", "{n} / {total} places"),
+    "tool.hint": ("拖动平移 · 滚轮缩放 · Shift+拖动框选 · 单击查看", "Drag to pan · wheel to zoom · Shift-drag to select · click to identify"),
+}
+
+CATEGORY_SHORT = {
+    "commercial_district": ("商圈", "Commercial"),
+    "night_economy": ("夜间经济", "Night economy"),
+    "logistics_hub": ("物流枢纽", "Logistics"),
+    "scenic_area": ("景区", "Scenic"),
+}
+
+
+def set_language(lang: str) -> None:
+    global _lang
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r} (use one of {LANGUAGES})")
+    _lang = lang
+
+
+def language() -> str:
+    return _lang
+
+
+def tr(key: str, **fmt) -> str:
+    pair = STRINGS.get(key)
+    if pair is None:
+        text = key
+    else:
+        text = pair[0] if _lang == "zh" else pair[1]
+    return text.format(**fmt) if fmt else text
+
+
+def category_label(cat: str, *, short: bool = False) -> str:
+    table = CATEGORY_SHORT if short else CATEGORY_LABELS
+    pair = table.get(cat)
+    if pair is None:
+        return cat
+    return pair[0] if _lang == "zh" else pair[1]
