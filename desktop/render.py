@@ -31,7 +31,7 @@ from PySide6.QtGui import (
     QPolygonF, QTransform,
 )
 
-from layers.model import CATEGORIES, Feature
+from layers.model import CATEGORIES, CATEGORY_COLORS, Feature
 
 __all__ = [
     "MapView", "MapScene", "LayerStyle", "paint_map", "paint_basemap", "paint_features",
@@ -198,10 +198,9 @@ def _view_for_rect(view: MapView, rect: QRectF) -> MapView:
 # category -> (symbol shape, default colour). Colours are from a colour-blind-safe set and
 # differ in hue and lightness; shapes differ too, so the map also reads in grey scale.
 CATEGORY_SYMBOLS: dict[str, tuple[str, str]] = {
-    "commercial_district": ("circle", "#d1495b"),
-    "night_economy": ("diamond", "#7b4fc4"),
-    "logistics_hub": ("square", "#1f78b4"),
-    "scenic_area": ("triangle", "#2a9d55"),
+    cat: (shape, CATEGORY_COLORS[cat]) for cat, shape in (
+        ("commercial_district", "circle"), ("night_economy", "diamond"),
+        ("logistics_hub", "square"), ("scenic_area", "triangle"))
 }
 SELECT_COLOR = "#ffb000"
 HOVER_COLOR = "#00a6d6"
@@ -1108,12 +1107,16 @@ def paint_labels(painter: QPainter, view: MapView, scene: MapScene, *, scale: fl
     painter.setRenderHint(QPainter.Antialiasing, True)
     painter.setRenderHint(QPainter.TextAntialiasing, True)
     for font, lx, ly, text, color, halo in placed:
+        # vector output (SVG/PDF): the halo is a stroked outline, the label itself real text,
+        # so it stays selectable and searchable
         path = QPainterPath()
         ascent = QFontMetricsF(font).ascent()
         path.addText(QPointF(lx, ly + ascent), font, text)
         pen = QPen(halo, 3.0 * scale)
         pen.setJoinStyle(Qt.RoundJoin)
         painter.strokePath(path, pen)
-        painter.fillPath(path, color)
+        painter.setFont(font)
+        painter.setPen(color)
+        painter.drawText(QPointF(lx, ly + ascent), text)
     painter.restore()
     return boxes

@@ -16,6 +16,13 @@ CATEGORY_LABELS = {
     "logistics_hub": ("物流枢纽与港口", "Logistics hubs"),
     "scenic_area": ("景区与文旅", "Scenic areas"),
 }
+# one colour per thematic layer, shared by the canvas, map images, HTML and GeoPackage styles
+CATEGORY_COLORS = {
+    "commercial_district": "#d1495b",
+    "night_economy": "#7b4fc4",
+    "logistics_hub": "#1f78b4",
+    "scenic_area": "#2a9d55",
+}
 STATUSES = ("approximate", "verified")
 
 

@@ -245,3 +245,17 @@ def test_real_atlas_map(tmp_path):
     res = export_map(atlas, plan, tmp_path / "real.png", paper="A4", dpi=96)
     assert (res["width_px"], res["height_px"]) == (1123, 794)
     assert any(" · " in r for r in res["legend"])
+
+
+def test_place_labels_are_selectable_text_in_svg_and_pdf(tmp_path):
+    """Map labels, not only the page furniture, are real text in vector output."""
+    from layers.atlas import load_atlas
+    real = load_atlas()
+    svg = tmp_path / "xq.svg"
+    export_map(real, "xiqing", svg, paper="A4", dpi=96)
+    joined = "".join("".join(t.itertext()) for t in ET.parse(svg).getroot().iter(f"{SVG}text"))
+    assert "杨柳青古镇" in joined and "梅江会展中心" in joined
+    pdf = tmp_path / "xq.pdf"
+    export_map(real, "xiqing", pdf, paper="A4", dpi=150)
+    import pypdf
+    assert "梅江会展中心" in pypdf.PdfReader(str(pdf)).pages[0].extract_text()

@@ -39,7 +39,7 @@ import numpy as np
 import shapely
 
 from layers import crs as _crs
-from layers.model import CATEGORIES, CATEGORY_LABELS, Clause, Feature, Target
+from layers.model import CATEGORIES, CATEGORY_COLORS, CATEGORY_LABELS, Clause, Feature, Target
 
 __all__ = [
     "FORMATS", "CRS_CHOICES", "CRS_LABELS", "CATEGORY_COLORS", "ExportError", "Citation", "Site",
@@ -58,12 +58,6 @@ CRS_LABELS = {
 # One colour per category, shared by every export (HTML map, GeoPackage styles, KML); the same
 # values as the desktop painter's defaults (desktop.render.CATEGORY_SYMBOLS), so that a map
 # image, the HTML page and QGIS show a category in the same colour.
-CATEGORY_COLORS = {
-    "commercial_district": "#d1495b",
-    "night_economy": "#7b4fc4",
-    "logistics_hub": "#1f78b4",
-    "scenic_area": "#2a9d55",
-}
 _EXTENSIONS = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "kml": (".kml",),
                "kmz": (".kmz",), "gpx": (".gpx",), "csv": (".csv",), "xlsx": (".xlsx",)}
 _COORD_DECIMALS = 7          # ~1 cm; the curated precision is tens of metres anyway
