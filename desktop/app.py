@@ -145,7 +145,10 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         self.menu_file = mb.addMenu("")
         if export is not None:
-            self.menu_file.addAction(export)
+            self.menu_export = self.menu_file.addMenu("")
+            self.menu_export.addAction(export)
+            self.menu_export.addAction(self._act("act.export_html", self.export_html_dialog))
+            self.menu_export.addAction(self._act("act.export_data", self.export_data_dialog))
         try:
             import desktop.survey_dialog  # noqa: F401
             self.menu_file.addAction(self._act("act.survey", self.survey_dialog))
@@ -189,27 +192,22 @@ class MainWindow(QMainWindow):
             return None
         return self._act("act.export_png", self.export_map_dialog, "Ctrl+E")
 
-    def export_map_dialog(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
+    def export_map_dialog(self) -> dict | None:
+        from desktop.export_dialog import export_from_window
+        return self._after_export(export_from_window(self, "map"))
 
-        from desktop.export_map import ExportCancelled, export_map
-        path, _f = QFileDialog.getSaveFileName(self, tr("act.export_png"), "planatlas-map.png",
-                                               "PNG (*.png);;PDF (*.pdf);;SVG (*.svg)")
-        if not path:
-            return
-        scene = self.state.scene
-        plans = [p for p in scene.plans if any((p, c) in scene.visible for c in
-                                               ("commercial_district", "night_economy",
-                                                "logistics_hub", "scenic_area"))]
-        try:
-            info = export_map(self.atlas, plans or list(self.atlas.plans), path,
-                              extent=self.canvas.view.extent_lonlat(), scene=scene)
-        except ExportCancelled:
-            return
-        except (OSError, ValueError, KeyError) as exc:
-            QMessageBox.warning(self, tr("act.export_png"), str(exc))
-            return
-        self.statusBar().showMessage(str(info.get("path", path)), 8000)
+    def export_html_dialog(self) -> dict | None:
+        from desktop.export_dialog import export_from_window
+        return self._after_export(export_from_window(self, "html"))
+
+    def export_data_dialog(self) -> dict | None:
+        from desktop.export_dialog import export_from_window
+        return self._after_export(export_from_window(self, "data"))
+
+    def _after_export(self, info: dict | None) -> dict | None:
+        if info:
+            self.statusBar().showMessage(str(info.get("path", "")), 8000)
+        return info
 
     def survey_dialog(self) -> None:
         from desktop.survey_dialog import SurveyDialog
@@ -240,6 +238,8 @@ class MainWindow(QMainWindow):
         for key, a in self.actions_by_key.items():
             a.setText(tr(key))
         self.menu_file.setTitle(tr("menu.file"))
+        if getattr(self, "menu_export", None) is not None:
+            self.menu_export.setTitle(tr("menu.export"))
         self.menu_view.setTitle(tr("menu.view"))
         self.menu_panels.setTitle(tr("menu.panels"))
         self.menu_lang.setTitle(tr("menu.language"))

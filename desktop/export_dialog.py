@@ -1,0 +1,232 @@
+"""The Export menu's dialogs: map image, interactive HTML and data, with progress and cancel.
+
+The work itself is done by :mod:`desktop.export_map` (map pages, painted with the canvas painter)
+and :mod:`layers.export` (HTML, data); this module only asks for options and runs them.  Every
+export is written to a temporary file beside the target and moved into place only when it
+finished and was not cancelled, so a cancelled export leaves nothing behind and keeps any old file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+    QLineEdit, QMessageBox, QProgressDialog, QPushButton, QWidget,
+)
+
+from layers.export.data import CRS_CHOICES, CRS_LABELS, FORMATS
+
+from .i18n import language
+
+PAPERS = ("A4", "A3", "A2", "1920x1080px", "1600x900px")
+
+
+def _t(zh: str, en: str) -> str:
+    return en if language() == "en" else zh
+
+
+def _temp_beside(target: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+class _Worker(QObject):
+    finished = Signal(object, object)      # (result, error)
+
+    def __init__(self, fn: Callable[[], dict]):
+        super().__init__()
+        self.fn = fn
+
+    def run(self) -> None:
+        try:
+            self.finished.emit(self.fn(), None)
+        except Exception as exc:  # noqa: BLE001 - reported to the user
+            self.finished.emit(None, exc)
+
+
+def run_in_thread(parent: QWidget, title: str, target: Path, work: Callable[[Path], dict]) -> dict | None:
+    """Run a Qt-free export ``work(tmp_path)`` in a worker thread behind a cancellable busy dialog."""
+    tmp = _temp_beside(target)
+    progress = QProgressDialog(_t("正在导出…", "Exporting…"), _t("取消", "Cancel"), 0, 0, parent)
+    progress.setWindowTitle(title)
+    progress.setWindowModality(Qt.WindowModal)
+    progress.setMinimumDuration(300)
+    thread = QThread(parent)
+    worker = _Worker(lambda: work(tmp))
+    worker.moveToThread(thread)
+    outcome: dict = {}
+
+    def done(result, error):
+        outcome["result"], outcome["error"] = result, error
+        thread.quit()
+
+    worker.finished.connect(done)
+    thread.started.connect(worker.run)
+    thread.finished.connect(progress.reset)
+    thread.start()
+    progress.exec()
+    cancelled = progress.wasCanceled() and "result" not in outcome
+    thread.wait()
+    if cancelled or progress.wasCanceled():
+        tmp.unlink(missing_ok=True)
+        return None
+    if outcome.get("error") is not None:
+        tmp.unlink(missing_ok=True)
+        QMessageBox.warning(parent, title, str(outcome["error"]))
+        return None
+    os.replace(tmp, target)
+    result = dict(outcome["result"] or {})
+    result["path"] = str(target)
+    return result
+
+
+def run_map_export(parent: QWidget, atlas, target: Path, **options) -> dict | None:
+    """Map pages are painted in the GUI thread (fonts); progress steps drive the dialog."""
+    from .export_map import ExportCancelled, export_map
+
+    title = _t("导出地图", "Export map")
+    progress = QProgressDialog(_t("正在绘制地图…", "Drawing the map…"), _t("取消", "Cancel"), 0, 100, parent)
+    progress.setWindowTitle(title)
+    progress.setWindowModality(Qt.WindowModal)
+    progress.setMinimumDuration(0)
+
+    def step(pc: int) -> bool:
+        progress.setValue(pc)
+        from PySide6.QtWidgets import QApplication
+        QApplication.processEvents()
+        return not progress.wasCanceled()
+
+    try:
+        return export_map(atlas, options.pop("plans"), target, progress=step, **options)
+    except ExportCancelled:
+        return None
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        QMessageBox.warning(parent, title, str(exc))
+        return None
+    finally:
+        progress.reset()
+
+
+class _PathRow(QWidget):
+    def __init__(self, default: str, filters: str, parent=None):
+        super().__init__(parent)
+        self.filters = filters
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.edit = QLineEdit(default)
+        btn = QPushButton(_t("浏览…", "Browse…"))
+        btn.clicked.connect(self._browse)
+        lay.addWidget(self.edit, 1)
+        lay.addWidget(btn)
+
+    def _browse(self) -> None:
+        path, _f = QFileDialog.getSaveFileName(self, _t("保存为", "Save as"), self.edit.text(), self.filters)
+        if path:
+            self.edit.setText(path)
+
+    def path(self) -> Path:
+        return Path(self.edit.text()).expanduser()
+
+
+class ExportDialog(QDialog):
+    """Options for one kind of export: ``kind`` is "map", "html" or "data"."""
+
+    def __init__(self, kind: str, plans: list[str], parent=None):
+        super().__init__(parent)
+        self.kind = kind
+        self.setWindowTitle({"map": _t("导出地图", "Export map"), "html": _t("导出交互式网页地图", "Export HTML map"),
+                             "data": _t("导出数据", "Export data")}[kind])
+        form = QFormLayout(self)
+        stem = "planatlas-" + "-".join(plans[:3]) if plans else "planatlas"
+        if kind == "map":
+            self.format = QComboBox()
+            self.format.addItems(["png", "pdf", "svg"])
+            self.paper = QComboBox()
+            self.paper.setEditable(True)
+            self.paper.addItems(PAPERS)
+            self.orientation = QComboBox()
+            self.orientation.addItems(["landscape", "portrait"])
+            self.dpi = QDoubleSpinBox()
+            self.dpi.setRange(36, 1200)
+            self.dpi.setValue(300)
+            self.title_edit = QLineEdit()
+            self.subtitle_edit = QLineEdit()
+            form.addRow(_t("格式", "Format"), self.format)
+            form.addRow(_t("纸张", "Paper"), self.paper)
+            form.addRow(_t("方向", "Orientation"), self.orientation)
+            form.addRow("DPI", self.dpi)
+            form.addRow(_t("标题", "Title"), self.title_edit)
+            form.addRow(_t("副标题", "Subtitle"), self.subtitle_edit)
+            self.out = _PathRow(f"{stem}.png", "PNG (*.png);;PDF (*.pdf);;SVG (*.svg)")
+            self.format.currentTextChanged.connect(self._sync_suffix)
+        elif kind == "data":
+            self.format = QComboBox()
+            self.format.addItems(list(FORMATS))
+            self.crs = QComboBox()
+            for c in CRS_CHOICES:
+                self.crs.addItem(CRS_LABELS.get(c, c), c)
+            form.addRow(_t("格式", "Format"), self.format)
+            form.addRow(_t("坐标系", "Coordinates"), self.crs)
+            self.out = _PathRow(f"{stem}.geojson", "All (*)")
+            self.format.currentTextChanged.connect(self._sync_suffix)
+        else:
+            self.title_edit = QLineEdit()
+            form.addRow(_t("标题", "Title"), self.title_edit)
+            self.out = _PathRow(f"{stem}.html", "HTML (*.html)")
+        form.addRow(_t("输出文件", "Output file"), self.out)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _sync_suffix(self, fmt: str) -> None:
+        p = self.out.path()
+        self.out.edit.setText(str(p.with_suffix("." + fmt)))
+
+    def options(self) -> dict:
+        opts: dict = {"out": self.out.path()}
+        if self.kind == "map":
+            opts.update(fmt=self.format.currentText(), paper=self.paper.currentText().strip(),
+                        orientation=self.orientation.currentText(), dpi=self.dpi.value(),
+                        title=self.title_edit.text() or None, subtitle=self.subtitle_edit.text() or None)
+        elif self.kind == "data":
+            opts.update(fmt=self.format.currentText(), crs=self.crs.currentData())
+        else:
+            opts.update(title=self.title_edit.text() or None)
+        return opts
+
+
+def export_from_window(window, kind: str, options: dict | None = None) -> dict | None:
+    """Run an export for the main window's visible plans/categories (``options`` skip the dialog)."""
+    from layers.export.data import export_data
+    from layers.export.html import export_html
+    from layers.model import CATEGORIES
+
+    scene = window.state.scene
+    plans = [p for p in scene.plans if any((p, c) in scene.visible for c in CATEGORIES)] or list(window.atlas.plans)
+    cats = [c for c in CATEGORIES if any((p, c) in scene.visible for p in plans)] or list(CATEGORIES)
+    if options is None:
+        dlg = ExportDialog(kind, plans, window)
+        if dlg.exec() != QDialog.Accepted:
+            return None
+        options = dlg.options()
+    target = Path(options.pop("out"))
+    if not target.parent.is_dir():
+        QMessageBox.warning(window, "PlanAtlas", _t(f"文件夹不存在：{target.parent}", f"No such folder: {target.parent}"))
+        return None
+    atlas = window.atlas
+    if kind == "map":
+        return run_map_export(window, atlas, target, plans=plans, layers=cats, scene=scene,
+                              extent=window.canvas.view.extent_lonlat(), **options)
+    if kind == "html":
+        title = options.get("title")
+        return run_in_thread(window, _t("导出网页地图", "Export HTML map"), target,
+                             lambda tmp: export_html(atlas, plans, tmp, categories=cats, title=title))
+    fmt, crs = options["fmt"], options["crs"]
+    return run_in_thread(window, _t("导出数据", "Export data"), target,
+                         lambda tmp: export_data(atlas, plans, cats, fmt, crs, tmp))

@@ -1,0 +1,96 @@
+"""The GUI's Export menu: map image, HTML and data, with progress and cancel."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from layers.atlas import load_atlas  # noqa: E402
+
+
+@pytest.fixture
+def win(qtbot, tmp_path):
+    from desktop.app import MainWindow
+    w = MainWindow(load_atlas(), settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    w.frame_plan("haimen")
+    return w
+
+
+def test_export_menu_has_map_html_and_data(win):
+    titles = [a.text() for a in win.menu_export.actions()]
+    assert len(titles) == 3 and any("HTML" in t for t in titles) and any("GPKG" in t for t in titles)
+
+
+def test_export_data_from_the_window_in_gcj02(win, tmp_path):
+    from desktop.export_dialog import export_from_window
+    out = tmp_path / "sites.geojson"
+    info = export_from_window(win, "data", {"out": out, "fmt": "geojson", "crs": "gcj02"})
+    assert info["path"] == str(out)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["features"]) > 100
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]     # no temp files left
+
+
+def test_export_html_from_the_window(win, tmp_path):
+    from desktop.export_dialog import export_from_window
+    out = tmp_path / "map.html"
+    export_from_window(win, "html", {"out": out, "title": "海门 <i>test</i>"})
+    html = out.read_text(encoding="utf-8")
+    assert "https://" not in html.replace("http://www.w3.org", "")
+    assert "海门 &lt;i&gt;test&lt;/i&gt;" in html
+
+
+def test_export_map_from_the_window_uses_the_view(win, tmp_path):
+    from desktop.export_dialog import export_from_window
+    out = tmp_path / "view.png"
+    info = export_from_window(win, "map", {"out": out, "fmt": "png", "paper": "800x600px",
+                                           "orientation": "landscape", "dpi": 96, "title": "视图",
+                                           "subtitle": None})
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (800, 600)
+    box = info["extent"]
+    view = win.canvas.view.extent_lonlat()
+    assert box[0] == pytest.approx(view[0], abs=1e-6) and box[3] == pytest.approx(view[3], abs=1e-6)
+
+
+def test_cancelling_a_slow_export_leaves_nothing_and_keeps_the_old_file(win, tmp_path):
+    from desktop.export_dialog import run_in_thread
+    out = tmp_path / "old.csv"
+    out.write_text("old", encoding="utf-8")
+
+    def slow(tmp):
+        time.sleep(1.0)
+        tmp.write_text("new", encoding="utf-8")
+        return {}
+
+    def cancel():
+        dlg = QApplication.activeModalWidget()
+        if dlg is not None and hasattr(dlg, "cancel"):
+            dlg.cancel()
+        else:
+            QTimer.singleShot(50, cancel)
+
+    QTimer.singleShot(100, cancel)
+    assert run_in_thread(win, "t", out, slow) is None
+    assert out.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.csv", "s.ini"]    # no temp file left
+
+
+def test_map_export_progress_can_cancel(win, tmp_path, monkeypatch):
+    from desktop import export_dialog
+    out = tmp_path / "c.png"
+    monkeypatch.setattr(export_dialog.QProgressDialog, "wasCanceled", lambda self: True)
+    assert export_dialog.run_map_export(win, win.atlas, out, plans=["haimen"], paper="800x600px",
+                                        dpi=96, fmt="png") is None
+    assert not out.exists()
