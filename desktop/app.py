@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         try:
             import desktop.survey_dialog  # noqa: F401
             self.menu_file.addAction(self._act("act.survey", self.survey_dialog))
+            self.menu_file.addAction(self._act("act.clear_survey", lambda: self.canvas.set_survey_layer([])))
         except ImportError:
             pass
         self.menu_file.addSeparator()
@@ -209,9 +210,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(info.get("path", "")), 8000)
         return info
 
+    def show_survey_report(self, report) -> None:
+        """The checked survey as a map layer: one square per row, coloured by status."""
+        from layers.sites import report_layer
+        self.canvas.set_survey_layer(report_layer(report))
+
     def survey_dialog(self) -> None:
         from desktop.survey_dialog import SurveyDialog
         dlg = SurveyDialog(self.atlas, self)
+        dlg.report_ready.connect(self.show_survey_report)
         dlg.accepted_features.connect(
             lambda ids: self.statusBar().showMessage(tr("survey.saved", n=len(ids)), 10000))
         dlg.exec()

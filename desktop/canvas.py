@@ -253,8 +253,39 @@ class MapCanvas(QWidget):
         r = st.size * 0.5 + 5
         p.drawEllipse(QPointF(x, y), r, r)
 
+    def set_survey_layer(self, points) -> None:
+        """Show a survey report: ``[(lon, lat, status, label), …]`` coloured by status (empty clears)."""
+        from desktop.render import lonlat_to_merc
+        pts = list(points or [])
+        if pts:
+            xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
+            self._survey = (np.asarray(xs, float), np.asarray(ys, float), [q[2] for q in pts])
+        else:
+            self._survey = None
+        self.update()
+
+    def _paint_survey(self, p: QPainter) -> None:
+        survey = getattr(self, "_survey", None)
+        if survey is None:
+            return
+        from layers.sites import STATUS_COLORS
+        xs, ys, statuses = survey
+        sx, sy = self.view.to_screen(xs, ys)
+        sx, sy = np.asarray(sx, float), np.asarray(sy, float)
+        inside = np.flatnonzero((sx > -10) & (sy > -10) & (sx < self.width() + 10) & (sy < self.height() + 10))
+        p.setPen(QPen(QColor("white"), 1.5))
+        brushes = {k: QColor(v) for k, v in STATUS_COLORS.items()}
+        moving = self._pending is not None and not self._pending.isIdentity()
+        for i in inside[:20000]:
+            q = QPointF(sx[i], sy[i])
+            if moving:
+                q = self._pending.map(q)
+            p.setBrush(brushes.get(statuses[i], QColor("#555")))
+            p.drawRect(QRectF(q.x() - 4.5, q.y() - 4.5, 9, 9))
+
     def _paint_overlays(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.Antialiasing, True)
+        self._paint_survey(p)
         if self._band is not None:
             p.setPen(QPen(QColor(HOVER_COLOR), 1.2, Qt.DashLine))
             p.setBrush(QColor(0, 166, 214, 40))

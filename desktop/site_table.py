@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel, Qt, QTimer,
 )
 from PySide6.QtWidgets import (
+    QPushButton,
     QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHeaderView, QLabel, QLineEdit,
     QTableView, QVBoxLayout, QWidget,
 )
@@ -160,6 +161,8 @@ class SiteListPanel(QWidget):
         self.text_edit.setClearButtonEnabled(True)
         self.in_view = QCheckBox()
         self.count = QLabel()
+        self.print_button = QPushButton()
+        self.print_button.clicked.connect(self.print_checklist_dialog)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.text_edit, 0, 0, 1, 2)
@@ -169,6 +172,7 @@ class SiteListPanel(QWidget):
         grid.addWidget(self.status_box, 0, 5)
         grid.addWidget(self.in_view, 0, 6)
         grid.addWidget(self.count, 0, 7)
+        grid.addWidget(self.print_button, 0, 8)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(grid)
@@ -211,7 +215,45 @@ class SiteListPanel(QWidget):
         self.in_view.setText(tr("sites.in_view"))
         del atlas
 
+    def visible_features(self) -> list:
+        """The features in the table as filtered and sorted now."""
+        ids = [self.model.ids[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
+               for r in range(self.proxy.rowCount())]
+        return [self.state.atlas.features[i] for i in ids]
+
+    def print_checklist(self, out, *, crs: str = "wgs84") -> str:
+        """Write the printable field checklist (PDF or XLSX by suffix) of the listed sites."""
+        from pathlib import Path
+
+        from layers.sitelist import list_title, write_sitelist_xlsx
+        feats = self.visible_features()
+        if not feats:
+            raise ValueError("the site list is empty: relax the filters first")
+        plans = sorted({p for f in feats for p in self.state.atlas.plans_of(f.id)})
+        title = list_title(self.state.atlas, plans)
+        out = Path(out)
+        if out.suffix.lower() == ".xlsx":
+            return str(write_sitelist_xlsx(feats, out, crs=crs, title=title))
+        from desktop.sitelist import write_sitelist_pdf
+        return str(write_sitelist_pdf(feats, out, crs=crs, title=title, atlas=self.state.atlas))
+
+    def print_checklist_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+        path, _f = QFileDialog.getSaveFileName(self, tr("site.print"), "planatlas-checklist.pdf",
+                                               "PDF (*.pdf);;Excel (*.xlsx)")
+        if not path:
+            return
+        crs, ok = QInputDialog.getItem(self, tr("site.print"), tr("site.print_crs"),
+                                       ["wgs84", "gcj02", "bd09", "cgcs2000"], 0, False)
+        if not ok:
+            return
+        try:
+            self.print_checklist(path, crs=crs)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, tr("site.print"), str(exc))
+
     def retranslate(self) -> None:
+        self.print_button.setText(tr("site.print"))
         state = [b.currentIndex() for b in (self.plan_box, self.cat_box, self.district_box,
                                              self.status_box)]
         for b in (self.plan_box, self.cat_box, self.district_box, self.status_box):

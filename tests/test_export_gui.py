@@ -94,3 +94,35 @@ def test_map_export_progress_can_cancel(win, tmp_path, monkeypatch):
     assert export_dialog.run_map_export(win, win.atlas, out, plans=["haimen"], paper="800x600px",
                                         dpi=96, fmt="png") is None
     assert not out.exists()
+
+
+def test_site_list_dock_prints_the_filtered_checklist(win, tmp_path):
+    from openpyxl import load_workbook
+    panel = win.site_panel
+    panel.set_filters(plan="haimen", category="scenic_area")
+    listed = panel.visible_features()
+    assert listed and all("scenic_area" in f.categories for f in listed)
+    out = tmp_path / "list.xlsx"
+    panel.print_checklist(out, crs="gcj02")
+    wb = load_workbook(out)
+    text = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert all(f.name in text for f in listed)
+    pdf = tmp_path / "list.pdf"
+    panel.print_checklist(pdf)
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_survey_report_is_drawn_as_a_map_layer(win, qtbot):
+    from layers.sites import STATUS_COLORS
+    f = win.atlas.features["hm-tonghai-terminal"]
+    win.canvas.set_view(win.canvas.view.framed((f.geometry.x - 0.05, f.geometry.y - 0.05,
+                                               f.geometry.x + 0.05, f.geometry.y + 0.05)))
+    qtbot.wait(20)
+    win.canvas.set_survey_layer([(f.geometry.x + 0.01, f.geometry.y + 0.01, "moved", "x")])
+    img = win.canvas.grab().toImage()
+    from desktop.render import lonlat_to_merc
+    x, y = win.canvas.view.to_screen(*lonlat_to_merc([f.geometry.x + 0.01], [f.geometry.y + 0.01]))
+    c = img.pixelColor(int(round(float(x[0]))), int(round(float(y[0]))))
+    assert c.name() == STATUS_COLORS["moved"]
+    win.canvas.set_survey_layer([])
+    assert win.canvas.grab().toImage().pixelColor(int(round(float(x[0]))), int(round(float(y[0])))).name() != STATUS_COLORS["moved"]
