@@ -44,19 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         from .app import main as app_main
         return app_main([])
-    from layers.cli import build_parser, qt_free_extensions, run
-    extra = qt_free_extensions() + [add_desktop_commands]
+    from layers.cli import main as cli_main
+    extra = [add_desktop_commands]
     try:
         from .export_map import add_map_command
         extra.append(add_map_command)
     except ImportError:
         pass
-    parser = build_parser(extra)
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 0
-    return run(args, parser)
+    return cli_main(argv, extra)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 from desktop.i18n import category_label, tr
 from desktop.state import AtlasState
 
-__all__ = ["FeaturePanel", "highlight_mentions", "format_value"]
+__all__ = ["FeaturePanel", "TargetsTable", "highlight_mentions", "format_value"]
 
 
 def highlight_mentions(text: str, spans: list[tuple[int, int]]) -> str:
@@ -46,9 +46,48 @@ def _lines(a: int, b: int) -> str:
     return tr("feature.line", a=a) if a == b else tr("feature.lines", a=a, b=b)
 
 
+class TargetsTable(QTableWidget):
+    """Targets as rows (indicator, year, comparator, value, unit, scope[, line]); the source
+    text is the tooltip; activating a row calls ``on_activate(target)``."""
+    COLS = ("col.indicator", "col.year", "col.comparator", "col.value", "col.unit", "col.scope")
+
+    def __init__(self, on_activate, *, with_line: bool = False, double_click: bool = False, parent=None):
+        self.cols = self.COLS + (("col.line",) if with_line else ())
+        super().__init__(0, len(self.cols), parent)
+        self.rows: list = []
+        self.on_activate = on_activate
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.verticalHeader().setVisible(False)
+        hh = self.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeToContents)
+        hh.setSectionResizeMode(0, QHeaderView.Stretch)      # long indicators are elided
+        hh.setStretchLastSection(False)
+        self.setTextElideMode(Qt.ElideMiddle)
+        (self.cellDoubleClicked if double_click else self.cellClicked).connect(self._activated)
+
+    def retranslate(self) -> None:
+        self.setHorizontalHeaderLabels([tr(k) for k in self.cols])
+
+    def set_targets(self, targets) -> None:
+        self.rows = list(targets)
+        self.setRowCount(len(self.rows))
+        for r, t in enumerate(self.rows):
+            vals = [t.indicator, "" if t.year is None else str(t.year), t.comparator,
+                    format_value(t), t.unit, t.scope, str(t.line)][:len(self.cols)]
+            for col, v in enumerate(vals):
+                item = QTableWidgetItem(v)
+                if col == 3:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                item.setToolTip(t.surface)
+                self.setItem(r, col, item)
+
+    def _activated(self, row: int, _col: int) -> None:
+        if 0 <= row < len(self.rows):
+            self.on_activate(self.rows[row])
+
+
 class FeaturePanel(QWidget):
-    TARGET_COLS = ("col.indicator", "col.year", "col.comparator", "col.value", "col.unit",
-                   "col.scope")
 
     def __init__(self, state: AtlasState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -58,16 +97,7 @@ class FeaturePanel(QWidget):
         self.info.anchorClicked.connect(self._link)
         self.targets_label = QLabel()
         self.targets_label.setStyleSheet("font-weight: bold; padding: 2px;")
-        self.targets = QTableWidget(0, len(self.TARGET_COLS))
-        self.targets.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.targets.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.targets.verticalHeader().setVisible(False)
-        hh = self.targets.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeToContents)
-        hh.setSectionResizeMode(0, QHeaderView.Stretch)      # long indicators are elided
-        hh.setStretchLastSection(False)
-        self.targets.setTextElideMode(Qt.ElideMiddle)
-        self.targets.cellDoubleClicked.connect(self._target_clicked)
+        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), double_click=True)
         bottom = QWidget()
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(0, 0, 0, 0)
@@ -83,7 +113,6 @@ class FeaturePanel(QWidget):
         lay.addWidget(split)
         self.feature_id = ""
         self.clause_ids: list[str] = []
-        self._target_rows: list = []
         state.currentFeatureChanged.connect(self.show_feature)
         self.show_feature(state.current_feature)
 
@@ -93,13 +122,12 @@ class FeaturePanel(QWidget):
     def show_feature(self, fid: str) -> None:
         self.feature_id = fid or ""
         atlas = self.state.atlas
-        self.targets.setHorizontalHeaderLabels([tr(k) for k in self.TARGET_COLS])
+        self.targets.retranslate()
         self.targets_label.setText(tr("feature.targets"))
         if not fid or fid not in atlas.features:
             self.info.setHtml(f"<p style='color:#777'>{escape(tr('feature.none'))}</p>")
             self.clause_ids = []
-            self.targets.setRowCount(0)
-            self._target_rows = []
+            self.targets.set_targets([])
             return
         f = atlas.features[fid]
         rows = [
@@ -136,18 +164,7 @@ class FeaturePanel(QWidget):
                 f"style='font-weight:bold;text-decoration:none;color:#1f4e8c'>{escape(head)}</a></p>"
                 f"<p style='margin:0 0 6px 10px;color:#222'>{highlight_mentions(c.text, spans)}</p>")
         self.info.setHtml("".join(html))
-        targets = atlas.targets_of(fid)
-        self._target_rows = list(targets)
-        self.targets.setRowCount(len(targets))
-        for r, t in enumerate(targets):
-            vals = [t.indicator, "" if t.year is None else str(t.year), t.comparator,
-                    format_value(t), t.unit, t.scope]
-            for col, v in enumerate(vals):
-                item = QTableWidgetItem(v)
-                if col == 3:
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                item.setToolTip(t.surface)
-                self.targets.setItem(r, col, item)
+        self.targets.set_targets(atlas.targets_of(fid))
 
     def _plan_name(self, pid: str) -> str:
         plan = self.state.atlas.plans.get(pid)
@@ -161,6 +178,3 @@ class FeaturePanel(QWidget):
         if s.startswith("clause:"):
             self.state.select_clause(s[len("clause:"):])
 
-    def _target_clicked(self, row: int, _col: int) -> None:
-        if 0 <= row < len(self._target_rows):
-            self.state.select_clause(self._target_rows[row].clause)

@@ -4,12 +4,11 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QSplitter,
-    QTableWidget, QTableWidgetItem, QTabWidget, QTextEdit, QTreeWidget, QTreeWidgetItem,
-    QVBoxLayout, QWidget,
+    QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QTabWidget, QTextEdit, QTreeWidget,
+    QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from desktop.feature_panel import format_value
+from desktop.feature_panel import TargetsTable
 from desktop.i18n import tr
 from desktop.state import AtlasState
 
@@ -112,8 +111,6 @@ class SourceView(QPlainTextEdit):
 
 
 class PlanPanel(QWidget):
-    TARGET_COLS = ("col.indicator", "col.year", "col.comparator", "col.value", "col.unit",
-                   "col.scope", "col.line")
 
     def __init__(self, state: AtlasState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -130,16 +127,7 @@ class PlanPanel(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.itemSelectionChanged.connect(self._tree_selected)
         self.source = SourceView()
-        self.targets = QTableWidget(0, len(self.TARGET_COLS))
-        self.targets.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.targets.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.targets.verticalHeader().setVisible(False)
-        hh = self.targets.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeToContents)
-        hh.setSectionResizeMode(0, QHeaderView.Stretch)      # long indicators are elided
-        hh.setStretchLastSection(False)
-        self.targets.setTextElideMode(Qt.ElideMiddle)
-        self.targets.cellClicked.connect(self._target_clicked)
+        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), with_line=True)
         self.tabs = QTabWidget()
         clause_split = QSplitter(Qt.Vertical)
         clause_split.addWidget(self.tree)
@@ -155,7 +143,6 @@ class PlanPanel(QWidget):
         self.plan_id = ""
         self.items: dict[str, QTreeWidgetItem] = {}
         self._syncing = False
-        self._target_rows: list = []
         state.clauseChanged.connect(self.show_clause)
         self.retranslate()
         if self.combo.count():
@@ -165,7 +152,7 @@ class PlanPanel(QWidget):
         self.combo_label.setText(tr("plan.select"))
         self.tabs.setTabText(0, f"{tr('plan.clauses')} / {tr('plan.source')}")
         self.tabs.setTabText(1, tr("plan.targets"))
-        self.targets.setHorizontalHeaderLabels([tr(k) for k in self.TARGET_COLS])
+        self.targets.retranslate()
 
     def show_plan(self, pid: str) -> None:
         if not pid or pid == self.plan_id:
@@ -193,15 +180,7 @@ class PlanPanel(QWidget):
             self.items[c.id] = it
         self.tree.expandToDepth(0)
         self.source.set_lines(plan.source_lines)
-        self._target_rows = list(plan.targets)
-        self.targets.setRowCount(len(plan.targets))
-        for r, t in enumerate(plan.targets):
-            vals = [t.indicator, "" if t.year is None else str(t.year), t.comparator,
-                    format_value(t), t.unit, t.scope, str(t.line)]
-            for col, v in enumerate(vals):
-                item = QTableWidgetItem(v)
-                item.setToolTip(t.surface)
-                self.targets.setItem(r, col, item)
+        self.targets.set_targets(plan.targets)
         self._syncing = False
 
     def show_clause(self, clause_id: str) -> None:
@@ -230,6 +209,3 @@ class PlanPanel(QWidget):
         if items:
             self.state.select_clause(items[0].data(0, ROLE_ID))
 
-    def _target_clicked(self, row: int, _col: int) -> None:
-        if 0 <= row < len(self._target_rows):
-            self.state.select_clause(self._target_rows[row].clause)

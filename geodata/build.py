@@ -26,7 +26,6 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -36,6 +35,7 @@ import shapely
 from shapely.geometry import box, mapping, shape
 
 from layers import crs
+from layers.fsutil import atomic_write_text
 
 OUT_DIR = Path(__file__).resolve().parent / "basemap"
 PRECISION = 6                     # decimals kept in the output (~0.1 m)
@@ -165,19 +165,8 @@ def _write_geojson(path: Path, features: list[dict], name: str) -> None:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)          # mkstemp creates 0600; these are shipped data files
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # shipped data files: world-readable, LF line endings
+    atomic_write_text(path, text, mode=0o644)
 
 
 def _feature(props: dict, geom) -> dict:

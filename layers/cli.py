@@ -362,8 +362,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser(qt_free_extensions())
+def main(argv: list[str] | None = None, extra: list[Callable] | None = None) -> int:
+    """Parse and run a command; ``extra`` adds sub-command groups (the desktop adds its own)."""
+    parser = build_parser(qt_free_extensions() + list(extra or []))
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()

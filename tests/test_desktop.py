@@ -378,12 +378,19 @@ def test_real_atlas_scene_has_every_feature(qapp, real_atlas):
 
 def test_export_menu_writes_map_of_current_view(win, qtbot, tmp_path, monkeypatch):
     pytest.importorskip("desktop.export_map")
-    from PySide6.QtWidgets import QFileDialog
+    from PySide6.QtWidgets import QDialog
+    from desktop.export_dialog import ExportDialog
     out = tmp_path / "view.png"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(out), "PNG (*.png)")))
+
+    def fill_and_accept(dlg):          # what a user does in the Export map dialog
+        dlg.paper.setCurrentText("1200x800px")
+        dlg.dpi.setValue(96)
+        dlg.out.edit.setText(str(out))
+        return QDialog.Accepted
+
+    monkeypatch.setattr(ExportDialog, "exec", fill_and_accept)
     win.actions_by_key["act.export_png"].trigger()
-    assert out.exists() and QImage(str(out)).width() > 500
+    assert out.exists() and QImage(str(out)).width() == 1200
 
 
 def test_labels_do_not_overlap_and_scale_with_zoom(qapp):
