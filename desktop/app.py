@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self.state = AtlasState(atlas, parent=self)
         self.state.language = lang
         self.canvas = MapCanvas(self.state, self)
+        if any(f.status == "verified" for f in atlas.features.values()):
+            self.refresh_history_layer()
         self.setCentralWidget(self.canvas)
         self.layers_panel = LayersPanel(self.state)
         self.feature_panel = FeaturePanel(self.state)
@@ -210,6 +212,34 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(info.get("path", "")), 8000)
         return info
 
+    def apply_accepted(self, ids: list) -> None:
+        """Positions accepted from a survey show at once; the shipped ones stay as history."""
+        from layers.atlas import load_atlas
+        fresh = load_atlas(reload=True)
+        changed = [fresh.features[i] for i in ids if i in fresh.features]
+        for f in changed:
+            self.atlas.features[f.id] = f
+        self.state.scene.replace_features(changed)
+        self.site_panel.refresh_rows()
+        self.canvas.invalidate()
+        self.refresh_history_layer()
+        self.statusBar().showMessage(tr("survey.saved", n=len(ids)), 10000)
+
+    def refresh_history_layer(self) -> None:
+        """Dashed links from each field-verified position back to the shipped one."""
+        try:
+            from layers.gazetteer import load_features
+            shipped = {f.id: f for f in load_features()}
+        except (OSError, ValueError):
+            return
+        moves = []
+        for f in self.atlas.features.values():
+            old = shipped.get(f.id)
+            if f.status == "verified" and old is not None and not old.geometry.equals(f.geometry):
+                a, b = old.geometry.representative_point(), f.geometry.representative_point()
+                moves.append((a.x, a.y, b.x, b.y))
+        self.canvas.set_history_layer(moves)
+
     def show_survey_report(self, report) -> None:
         """The checked survey as a map layer: one square per row, coloured by status."""
         from layers.sites import report_layer
@@ -219,8 +249,7 @@ class MainWindow(QMainWindow):
         from desktop.survey_dialog import SurveyDialog
         dlg = SurveyDialog(self.atlas, self)
         dlg.report_ready.connect(self.show_survey_report)
-        dlg.accepted_features.connect(
-            lambda ids: self.statusBar().showMessage(tr("survey.saved", n=len(ids)), 10000))
+        dlg.accepted_features.connect(self.apply_accepted)
         dlg.exec()
 
     def _build_status(self) -> None:

@@ -264,6 +264,33 @@ class MapCanvas(QWidget):
             self._survey = None
         self.update()
 
+    def set_history_layer(self, moves) -> None:
+        """Shipped positions of features verified in the field: ``[(old_lon, old_lat, lon, lat)]``."""
+        from desktop.render import lonlat_to_merc
+        moves = list(moves or [])
+        if moves:
+            ox, oy = lonlat_to_merc([m[0] for m in moves], [m[1] for m in moves])
+            nx, ny = lonlat_to_merc([m[2] for m in moves], [m[3] for m in moves])
+            self._history = tuple(np.asarray(a, float) for a in (ox, oy, nx, ny))
+        else:
+            self._history = None
+        self.update()
+
+    def _paint_history(self, p: QPainter) -> None:
+        hist = getattr(self, "_history", None)
+        if hist is None or (self._pending is not None and not self._pending.isIdentity()):
+            return
+        ox, oy, nx, ny = hist
+        osx, osy = (np.asarray(v, float) for v in self.view.to_screen(ox, oy))
+        nsx, nsy = (np.asarray(v, float) for v in self.view.to_screen(nx, ny))
+        p.setBrush(Qt.NoBrush)
+        for i in range(len(osx)):
+            a, b = QPointF(osx[i], osy[i]), QPointF(nsx[i], nsy[i])
+            p.setPen(QPen(QColor(90, 90, 90, 170), 1.2, Qt.DashLine))
+            p.drawLine(a, b)
+            p.setPen(QPen(QColor(90, 90, 90, 200), 1.5))
+            p.drawEllipse(a, 4.5, 4.5)
+
     def _paint_survey(self, p: QPainter) -> None:
         survey = getattr(self, "_survey", None)
         if survey is None:
@@ -285,6 +312,7 @@ class MapCanvas(QWidget):
 
     def _paint_overlays(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.Antialiasing, True)
+        self._paint_history(p)
         self._paint_survey(p)
         if self._band is not None:
             p.setPen(QPen(QColor(HOVER_COLOR), 1.2, Qt.DashLine))

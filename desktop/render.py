@@ -360,6 +360,19 @@ class MapScene:
         plans += list(dict.fromkeys(extra))
         return cls(feats, basemap=getattr(atlas, "basemap", None), plans=plans, plans_of=plans_of)
 
+    def replace_features(self, updated) -> None:
+        """Swap in new versions of features with the same ids (e.g. positions verified in the
+        field) and re-project them; styles, visibility and selection are kept."""
+        by_id = {f.id: f for f in updated if f.id in self.index}
+        if not by_id:
+            return
+        self.features = [by_id.get(f.id, f) for f in self.features]
+        self._build_features()
+        self._update_visibility()
+        self._paths.clear()
+        self._labels.clear()
+        self.revision += 1
+
     # ---------------------------------------------------------------- build
     def _build_features(self) -> None:
         feats = self.features

@@ -215,6 +215,14 @@ class SiteListPanel(QWidget):
         self.in_view.setText(tr("sites.in_view"))
         del atlas
 
+    def refresh_rows(self) -> None:
+        """Re-read the features (positions/status changed, e.g. after accepting a survey)."""
+        m = self.model
+        m.beginResetModel()
+        m.rows = [self.state.atlas.features[i] for i in m.ids]
+        m.endResetModel()
+        self._update_count()
+
     def visible_features(self) -> list:
         """The features in the table as filtered and sorted now."""
         ids = [self.model.ids[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]

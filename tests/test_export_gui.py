@@ -126,3 +126,40 @@ def test_survey_report_is_drawn_as_a_map_layer(win, qtbot):
     assert c.name() == STATUS_COLORS["moved"]
     win.canvas.set_survey_layer([])
     assert win.canvas.grab().toImage().pixelColor(int(round(float(x[0]))), int(round(float(y[0])))).name() != STATUS_COLORS["moved"]
+
+
+def test_accepted_survey_moves_the_feature_live_and_keeps_the_shipped_position(qtbot, tmp_path, monkeypatch):
+    """Field round trip in the window: accept a moved site → the map shows it verified at
+    once, the site list says so, and the shipped position stays visible as history."""
+    from PySide6.QtCore import QSettings
+    from desktop.app import MainWindow
+    from layers import atlas as atlas_mod
+    from layers import usergaz
+    from layers.sites import check_survey
+    monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
+    atlas_mod._CACHE.clear()
+    try:
+        atlas = load_atlas(reload=True)
+        w = MainWindow(atlas, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+        qtbot.addWidget(w)
+        w.show()
+        f = atlas.features["hm-tonghai-terminal"]
+        survey = tmp_path / "survey.csv"
+        survey.write_text(f"名称,经度,纬度\n{f.name},{f.geometry.x + 0.01:.6f},{f.geometry.y:.6f}\n", encoding="utf-8")
+        report = check_survey(survey, list(atlas.features.values()), crs="wgs84", plans=["haimen"])
+        assert report.rows[0].status == "moved"
+        usergaz.accept(report)
+        w.apply_accepted([f.id])
+        g = w.atlas.features[f.id]
+        assert g.status == "verified" and abs(g.geometry.x - (f.geometry.x + 0.01)) < 1e-6
+        i = w.state.scene.index[f.id]
+        from desktop.render import lonlat_to_merc
+        x, _y = lonlat_to_merc([g.geometry.x], [g.geometry.y])
+        assert abs(w.state.scene.ax[i] - float(x[0])) < 1.0           # the scene was re-projected
+        assert any(r.id == f.id and r.status == "verified" for r in w.site_panel.model.rows)
+        ox, oy, nx, ny = w.canvas._history
+        assert len(ox) == 1
+        x0, _ = lonlat_to_merc([f.geometry.x], [f.geometry.y])
+        assert abs(ox[0] - float(x0[0])) < 1.0                         # shipped position kept
+    finally:
+        atlas_mod._CACHE.clear()
