@@ -128,6 +128,17 @@ class SiteFilterProxy(QSortFilterProxyModel):
         return True
 
 
+def sorted_table(proxy) -> QTableView:
+    """A sortable, multi-row-selecting table view over a proxy model (site list, survey rows)."""
+    table = QTableView()
+    table.setModel(proxy)
+    table.setSortingEnabled(True)
+    table.sortByColumn(0, Qt.AscendingOrder)
+    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+    return table
+
+
 class SiteListPanel(QWidget):
     def __init__(self, state: AtlasState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -136,12 +147,7 @@ class SiteListPanel(QWidget):
         self.model = SiteTableModel(atlas, list(state.scene.ids), self)
         self.proxy = SiteFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table = sorted_table(self.proxy)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)

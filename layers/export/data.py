@@ -43,7 +43,7 @@ from layers.model import CATEGORIES, CATEGORY_COLORS, CATEGORY_LABELS, Clause, F
 
 __all__ = [
     "FORMATS", "CRS_CHOICES", "CRS_LABELS", "CATEGORY_COLORS", "ExportError", "Citation", "Site",
-    "export_data", "select_sites", "resolve_plans", "resolve_categories", "atomic_path",
+    "export_data", "select_sites", "selection", "resolve_plans", "resolve_categories", "atomic_path",
     "format_target", "citation_label",
 ]
 
@@ -803,6 +803,17 @@ def _check_crs(crs: str | None) -> str:
     return key
 
 
+def selection(atlas, plans, categories) -> tuple[list[str], list[str], list]:
+    """``(plan ids, categories, sites)`` to export; :class:`ExportError` when nothing matches."""
+    plan_ids = resolve_plans(atlas, plans)
+    cats = resolve_categories(categories)
+    sites = select_sites(atlas, plan_ids, cats)
+    if not sites:
+        raise ExportError(f"nothing to export: plans {', '.join(plan_ids)} have no features in "
+                          f"categories {', '.join(cats)}")
+    return plan_ids, cats, sites
+
+
 def export_data(atlas, plans, categories, fmt: str, crs: str | None, out) -> dict[str, Any]:
     """Export the sites of ``plans`` (ids, list or ``"a,b"``) in ``categories`` (``None`` =
     all) to ``out`` as ``fmt`` with coordinates in ``crs`` (default ``wgs84``).
@@ -814,12 +825,7 @@ def export_data(atlas, plans, categories, fmt: str, crs: str | None, out) -> dic
     out = Path(out)
     fmt = _check_format(fmt, out)
     crs = _check_crs(crs)
-    plan_ids = resolve_plans(atlas, plans)
-    cats = resolve_categories(categories)
-    sites = select_sites(atlas, plan_ids, cats)
-    if not sites:
-        raise ExportError(f"nothing to export: plans {', '.join(plan_ids)} have no features in "
-                          f"categories {', '.join(cats)}")
+    plan_ids, cats, sites = selection(atlas, plans, categories)
     meta = _metadata(atlas, plan_ids, cats, crs)
     layers: list[str] = []
     if fmt == "geojson":

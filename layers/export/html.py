@@ -23,8 +23,7 @@ from typing import Any
 import shapely
 
 from layers.export.data import (
-    CATEGORY_COLORS, ExportError, Site, atomic_path, format_target, representative_point,
-    resolve_categories, resolve_plans, select_sites,
+    CATEGORY_COLORS, Site, atomic_path, format_target, representative_point, selection,
 )
 from layers.model import CATEGORY_LABELS
 
@@ -228,12 +227,7 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
     """The folium Map (not yet rendered) and the selected sites."""
     import folium
 
-    plan_ids = resolve_plans(atlas, plans)
-    cats = resolve_categories(categories)
-    sites = select_sites(atlas, plan_ids, cats)
-    if not sites:
-        raise ExportError(f"nothing to export: plans {', '.join(plan_ids)} have no features in "
-                          f"categories {', '.join(cats)}")
+    plan_ids, cats, sites = selection(atlas, plans, categories)
     bounds = _bounds(sites)
     minx, miny, maxx, maxy = bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
