@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -758,30 +758,25 @@ def paint_basemap(painter: QPainter, view: MapView, scene: MapScene, *, scale: f
     raster = _is_raster(painter)
     districts = [r for r in scene.bm_districts if visible(r)]
     waters = [r for r in scene.bm_water if visible(r)]
-    # raster: fills without anti-aliasing (fast; the AA outline drawn next hides the edge)
-    painter.setRenderHint(QPainter.Antialiasing, not raster)
-    painter.setPen(Qt.NoPen)
-    for rec in districts:
-        painter.setBrush(PLAN_LAND if rec["plan"] else LAND)
-        painter.drawPath(scene.basemap_path(rec, view.res))
-    painter.setRenderHint(QPainter.Antialiasing, True)
-    painter.setBrush(Qt.NoBrush)
-    painter.setPen(edge)
-    for rec in districts:
-        painter.drawPath(scene.basemap_path(rec, view.res))
+
+    def fill_then_outline(records, brush_of, pen) -> None:
+        # raster: fills without anti-aliasing (fast; the AA outline drawn next hides the edge)
+        paths = [scene.basemap_path(rec, view.res) for rec in records]
+        painter.setRenderHint(QPainter.Antialiasing, not raster)
+        painter.setPen(Qt.NoPen)
+        for rec, path in zip(records, paths):
+            painter.setBrush(brush_of(rec))
+            painter.drawPath(path)
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setBrush(Qt.NoBrush)
+        painter.setPen(pen)
+        for path in paths:
+            painter.drawPath(path)
+
+    fill_then_outline(districts, lambda rec: PLAN_LAND if rec["plan"] else LAND, edge)
     wpen = QPen(WATER_EDGE, 0.8 * scale)
     wpen.setCosmetic(True)
-    polys = [r for r in waters if "Line" not in r["kind"]]
-    painter.setRenderHint(QPainter.Antialiasing, not raster)
-    painter.setPen(Qt.NoPen)
-    painter.setBrush(WATER)
-    for rec in polys:
-        painter.drawPath(scene.basemap_path(rec, view.res))
-    painter.setRenderHint(QPainter.Antialiasing, True)
-    painter.setBrush(Qt.NoBrush)
-    painter.setPen(wpen)
-    for rec in polys:
-        painter.drawPath(scene.basemap_path(rec, view.res))
+    fill_then_outline([r for r in waters if "Line" not in r["kind"]], lambda rec: WATER, wpen)
     lp = QPen(WATER, 2.2 * scale)
     lp.setCosmetic(True)
     lp.setCapStyle(Qt.RoundCap)

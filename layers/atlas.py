@@ -90,6 +90,13 @@ class Atlas:
         return load_basemap()
 
     # ------------------------------------------------------------ search
+    def _name_norms(self, f: Feature) -> tuple[str, ...]:
+        cache = self.__dict__.setdefault("_norm_cache", {})
+        key = (f.id, id(f))          # a replaced feature (verified position) is re-normalised
+        if key not in cache:
+            cache[key] = tuple(normalise_name(n) for n in (f.name, *f.aliases, *f.other_names))
+        return cache[key]
+
     def search(self, text: str, limit: int = 200) -> list[dict]:
         """Places (name, aliases, other names) first, then clauses whose text contains ``text``."""
         q = normalise_name(text)
@@ -99,8 +106,7 @@ class Atlas:
         hits: list[dict] = []
         scored = []
         for f in self.features.values():
-            names = [f.name, *f.aliases, *f.other_names]
-            norms = [normalise_name(n) for n in names]
+            norms = self._name_norms(f)
             if q and any(q == n for n in norms):
                 scored.append((0, f))
             elif q and any(q in n for n in norms):

@@ -91,7 +91,7 @@ def load_plans(include_user: bool = True) -> dict[str, Plan]:
 def load_plan(plan_id: str) -> Plan:
     plans = load_plans()
     if plan_id not in plans:
-        raise KeyError(f"unknown plan {plan_id!r}; known: {', '.join(plans)}")
+        raise KeyError(f"unknown plan {plan_id!r}; known plans: {', '.join(plans)}")
     return plans[plan_id]
 
 

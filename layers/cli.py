@@ -82,7 +82,8 @@ def cmd_plans(args) -> int:
 
 
 def cmd_clauses(args) -> int:
-    plan = _load_plan(args.plan)
+    from .catalog import load_plan
+    plan = load_plan(args.plan)
     rows = [c.to_dict() for c in plan.clauses]
     if args.json:
         emit_json(rows)
@@ -93,16 +94,9 @@ def cmd_clauses(args) -> int:
     return 0
 
 
-def _load_plan(pid: str):
-    from .catalog import load_plans
-    plans = load_plans()
-    if pid not in plans:
-        raise CliError(f"unknown plan {pid!r}; known plans: {', '.join(plans)}")
-    return plans[pid]
-
-
 def cmd_targets(args) -> int:
-    plan = _load_plan(args.plan)
+    from .catalog import load_plan
+    plan = load_plan(args.plan)
     rows = [t.to_dict() for t in plan.targets if args.all or t.kind == "target"]
     if args.json:
         emit_json(rows)

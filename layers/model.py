@@ -6,6 +6,7 @@ Identifiers are stable strings: plan ``binhai``, clause ``guangzhou:二.(二).5`
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -55,12 +56,8 @@ class Clause:
 
     def line_at(self, offset: int) -> int:
         """Original 1-based line of the character at ``offset`` in ``text``."""
-        line = self.lines[0]
-        for off, ln in self.line_map:
-            if off > offset:
-                break
-            line = ln
-        return line
+        i = bisect_right(self.line_map, (offset, float("inf")))
+        return self.line_map[i - 1][1] if i else self.lines[0]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -91,7 +91,6 @@ class Paragraph:
     text: str = ""
     spans: list[tuple[int, int]] = field(default_factory=list)   # (offset in text, original line)
     kind: str = "text"           # text | table_row
-    closed: bool = False
 
     @property
     def first_line(self) -> int:
@@ -145,7 +144,6 @@ def paragraphs(lines: list[str], is_heading, is_table_start) -> tuple[list[Parag
     def close():
         nonlocal cur
         if cur is not None and cur.text:
-            cur.closed = True
             out.append(cur)
         cur = None
 

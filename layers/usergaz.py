@@ -255,13 +255,9 @@ class UserGazetteer:
 
         The previous state is copied to the backup directory first (for undo).
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmpname = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                       dir=str(self.path.parent))
-        os.close(fd)
-        tmp = Path(tmpname)
         backup = self.backup_dir / f"{op_id}.gpkg"
-        try:
+
+        def fill(tmp: Path) -> None:
             if self.exists():
                 shutil.copyfile(self.path, tmp)
             else:
@@ -280,12 +276,8 @@ class UserGazetteer:
                 except BaseException:
                     con.rollback()
                     raise
-            _fsync_file(tmp)
-            os.replace(tmp, self.path)
-            _fsync_dir(self.path.parent)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+
+        self._replace_with(fill)
         self._prune_backups()
         self._remove_stale_temps()
 
@@ -407,6 +399,23 @@ class UserGazetteer:
         self._save(change, op_id=op_id)
         return result
 
+    def _replace_with(self, fill) -> None:
+        """Build the new file as a temp beside the GeoPackage (``fill(tmp)``), make it durable,
+        then swap it in: a crash leaves the old file or the new one, never a half-written one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmpname = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                       dir=str(self.path.parent))
+        os.close(fd)
+        tmp = Path(tmpname)
+        try:
+            fill(tmp)
+            _fsync_file(tmp)
+            os.replace(tmp, self.path)
+            _fsync_dir(self.path.parent)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
     def undo(self) -> dict[str, Any]:
         """Restore the state before the last operation; returns that operation's record."""
         ops = self.operations()
@@ -418,18 +427,7 @@ class UserGazetteer:
             raise UserGazetteerError(
                 f"cannot undo operation {last['op']}: its backup {backup} is missing "
                 f"(only the last {MAX_BACKUPS} operations can be undone)")
-        fd, tmpname = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                       dir=str(self.path.parent))
-        os.close(fd)
-        tmp = Path(tmpname)
-        try:
-            shutil.copyfile(backup, tmp)
-            _fsync_file(tmp)
-            os.replace(tmp, self.path)
-            _fsync_dir(self.path.parent)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        self._replace_with(lambda tmp: shutil.copyfile(backup, tmp))
         backup.unlink(missing_ok=True)
         return last
 
