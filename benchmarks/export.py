@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from layers.atlas import load_atlas  # noqa: E402
+from planatlas.layers.atlas import load_atlas  # noqa: E402
 
 
 def timed(fn, repeats: int) -> tuple[float, float, object]:
@@ -43,13 +43,13 @@ def matplotlib_page(atlas, plans, extent, size_px, dpi, out: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    from desktop.fonts import font_path
+    from planatlas.desktop.fonts import font_path
 
     font_manager.fontManager.addfont(str(font_path()))      # same Chinese font, real glyphs
     plt.rcParams["font.family"] = font_manager.FontProperties(fname=str(font_path())).get_name()
     from pyproj import Transformer
 
-    from layers.export.data import CATEGORY_COLORS
+    from planatlas.layers.export.data import CATEGORY_COLORS
 
     tr = Transformer.from_crs(4326, 3857, always_xy=True)
     x0, y0 = tr.transform(extent[0], extent[1])
@@ -79,12 +79,12 @@ def matplotlib_page(atlas, plans, extent, size_px, dpi, out: Path) -> None:
 
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    from desktop.export_map import ensure_app, export_map, page_spec
+    from planatlas.desktop.export_map import ensure_app, export_map, page_spec
 
     ensure_app()
-    from desktop.render import MapScene
-    from layers.export.data import export_data
-    from layers.export.html import export_html
+    from planatlas.desktop.render import MapScene
+    from planatlas.layers.export.data import export_data
+    from planatlas.layers.export.html import export_html
 
     t = time.perf_counter()
     atlas = load_atlas()

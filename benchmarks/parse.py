@@ -6,8 +6,8 @@ import statistics
 import time
 from pathlib import Path
 
-from layers.catalog import seed_entries, seeds_dir
-from layers.plan import parse_plan_bytes
+from planatlas.layers.catalog import seed_entries, seeds_dir
+from planatlas.layers.plan import parse_plan_bytes
 
 entries = seed_entries()
 blobs = [(e["id"], (seeds_dir() / e["file"]).read_bytes(), e) for e in entries]

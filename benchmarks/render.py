@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from shapely.geometry import Point, Polygon  # noqa: E402
 
-from layers.model import CATEGORIES, Feature  # noqa: E402
+from planatlas.layers.model import CATEGORIES, Feature  # noqa: E402
 
 BBOX = (113.15, 22.65, 113.65, 23.55)      # Guangzhou
 W, H = 1920, 1080
@@ -79,9 +79,9 @@ def bench_size(n_points: int, n_polygons: int, reps: int, basemap) -> None:
     from PySide6.QtGui import QImage, QPainter, QTransform
     from PySide6.QtWidgets import QApplication
 
-    from desktop.canvas import MapCanvas
-    from desktop.render import MapScene, MapView, paint_map
-    from desktop.state import AtlasState
+    from planatlas.desktop.canvas import MapCanvas
+    from planatlas.desktop.render import MapScene, MapView, paint_map
+    from planatlas.desktop.state import AtlasState
 
     feats = synthetic_features(n_points, n_polygons)
     t = time.perf_counter()
@@ -140,7 +140,7 @@ def bench_png(n: int = 100_000, size: int = 2000) -> None:
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QImage, QPainter
 
-    from desktop.render import MapScene, MapView, paint_map
+    from planatlas.desktop.render import MapScene, MapView, paint_map
 
     feats = synthetic_features(n, 0)
     scene = MapScene(feats, plans=["guangzhou"])
@@ -188,8 +188,8 @@ def bench_startup(runs: int = 3) -> None:
         from PySide6.QtCore import QSettings, QTimer
         from PySide6.QtWidgets import QApplication
         app = QApplication(["planatlas"])
-        from desktop.app import MainWindow
-        from layers.atlas import load_atlas
+        from planatlas.desktop.app import MainWindow
+        from planatlas.layers.atlas import load_atlas
         tmp = tempfile.mkdtemp()
         win = MainWindow(load_atlas(), settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.IniFormat),
                          persist=False)
@@ -221,8 +221,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance() or QApplication(["bench"])
-    from desktop.fonts import ensure_fonts
-    from layers.basemap import load_basemap
+    from planatlas.desktop.fonts import ensure_fonts
+    from planatlas.layers.basemap import load_basemap
     ensure_fonts()
     basemap = load_basemap()
     reps = 3 if args.quick else 7

@@ -19,15 +19,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from layers import crs as crsmod  # noqa: E402
-from layers.model import Feature  # noqa: E402
-from layers.sites import check_survey, feature_anchor, write_report  # noqa: E402
+from planatlas.layers import crs as crsmod  # noqa: E402
+from planatlas.layers.model import Feature  # noqa: E402
+from planatlas.layers.sites import check_survey, feature_anchor, write_report  # noqa: E402
 from shapely.geometry import Point  # noqa: E402
 
 
 def _features() -> list[Feature]:
     try:
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
 
         feats = [f for f in load_atlas().features.values()
                  if f.geometry is not None and not f.geometry.is_empty]

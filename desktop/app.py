@@ -1,6 +1,6 @@
 """PlanAtlas desktop main window (PySide6, native Qt widgets).
 
-    from desktop.app import MainWindow, main
+    from planatlas.desktop.app import MainWindow, main
     win = MainWindow(atlas)          # any object with the layers.atlas.Atlas API (tests pass a small one)
     main([])                         # opens the window on the real atlas, returns the exit code
 
@@ -23,17 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import i18n
-from desktop.canvas import MapCanvas, format_distance
-from desktop.feature_panel import FeaturePanel
-from desktop.fonts import ensure_fonts
-from desktop.i18n import tr
-from desktop.layers_panel import LayersPanel
-from desktop.plan_panel import PlanPanel
-from desktop.render import MapView
-from desktop.search_panel import SearchPanel
-from desktop.site_table import SiteListPanel
-from desktop.state import AtlasState
+from planatlas.desktop import i18n
+from planatlas.desktop.canvas import MapCanvas, format_distance
+from planatlas.desktop.feature_panel import FeaturePanel
+from planatlas.desktop.fonts import ensure_fonts
+from planatlas.desktop.i18n import tr
+from planatlas.desktop.layers_panel import LayersPanel
+from planatlas.desktop.plan_panel import PlanPanel
+from planatlas.desktop.render import MapView
+from planatlas.desktop.search_panel import SearchPanel
+from planatlas.desktop.site_table import SiteListPanel
+from planatlas.desktop.state import AtlasState
 
 __all__ = ["MainWindow", "main", "ORG", "APP"]
 
@@ -43,7 +43,7 @@ SETTINGS_VERSION = 1
 
 
 def _wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
-    from layers.crs import wgs84_to_gcj02
+    from planatlas.layers.crs import wgs84_to_gcj02
     g = wgs84_to_gcj02(lon, lat)
     return float(g[0]), float(g[1])
 
@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
             self.menu_export.addAction(self._act("act.export_html", self.export_html_dialog))
             self.menu_export.addAction(self._act("act.export_data", self.export_data_dialog))
         try:
-            import desktop.survey_dialog  # noqa: F401
+            import planatlas.desktop.survey_dialog  # noqa: F401
             self.menu_file.addAction(self._act("act.survey", self.survey_dialog))
             self.menu_file.addAction(self._act("act.clear_survey", lambda: self.canvas.set_survey_layer([])))
         except ImportError:
@@ -190,21 +190,21 @@ class MainWindow(QMainWindow):
     def _export_action(self) -> QAction | None:
         """Map export (desktop.export_map: title, legend, scale bar around desktop.render)."""
         try:
-            from desktop import export_map  # noqa: F401
+            from planatlas.desktop import export_map  # noqa: F401
         except ImportError:
             return None
         return self._act("act.export_png", self.export_map_dialog, "Ctrl+E")
 
     def export_map_dialog(self) -> dict | None:
-        from desktop.export_dialog import export_from_window
+        from planatlas.desktop.export_dialog import export_from_window
         return self._after_export(export_from_window(self, "map"))
 
     def export_html_dialog(self) -> dict | None:
-        from desktop.export_dialog import export_from_window
+        from planatlas.desktop.export_dialog import export_from_window
         return self._after_export(export_from_window(self, "html"))
 
     def export_data_dialog(self) -> dict | None:
-        from desktop.export_dialog import export_from_window
+        from planatlas.desktop.export_dialog import export_from_window
         return self._after_export(export_from_window(self, "data"))
 
     def _after_export(self, info: dict | None) -> dict | None:
@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
 
     def apply_accepted(self, ids: list) -> None:
         """Positions accepted from a survey show at once; the shipped ones stay as history."""
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
         fresh = load_atlas(reload=True)
         changed = [fresh.features[i] for i in ids if i in fresh.features]
         for f in changed:
@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
     def refresh_history_layer(self) -> None:
         """Dashed links from each field-verified position back to the shipped one."""
         try:
-            from layers.gazetteer import load_features
+            from planatlas.layers.gazetteer import load_features
             shipped = {f.id: f for f in load_features()}
         except (OSError, ValueError):
             return
@@ -242,11 +242,11 @@ class MainWindow(QMainWindow):
 
     def show_survey_report(self, report) -> None:
         """The checked survey as a map layer: one square per row, coloured by status."""
-        from layers.sites import report_layer
+        from planatlas.layers.sites import report_layer
         self.canvas.set_survey_layer(report_layer(report))
 
     def survey_dialog(self) -> None:
-        from desktop.survey_dialog import SurveyDialog
+        from planatlas.desktop.survey_dialog import SurveyDialog
         dlg = SurveyDialog(self.atlas, self)
         dlg.report_ready.connect(self.show_survey_report)
         dlg.accepted_features.connect(self.apply_accepted)
@@ -513,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.lang:
         settings.setValue("ui/language", args.lang)
     try:
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
     except Exception as exc:  # noqa: BLE001 - show the reason instead of a traceback
         QMessageBox.critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")

@@ -21,11 +21,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from desktop.i18n import category_label, tr
-from desktop.render import (
+from planatlas.desktop.i18n import category_label, tr
+from planatlas.desktop.render import (
     HOVER_COLOR, PAPER, MapView, paint_basemap, paint_features, paint_labels,
 )
-from desktop.state import AtlasState
+from planatlas.desktop.state import AtlasState
 
 __all__ = ["MapCanvas", "format_distance"]
 
@@ -255,7 +255,7 @@ class MapCanvas(QWidget):
 
     def set_survey_layer(self, points) -> None:
         """Show a survey report: ``[(lon, lat, status, label), …]`` coloured by status (empty clears)."""
-        from desktop.render import lonlat_to_merc
+        from planatlas.desktop.render import lonlat_to_merc
         pts = list(points or [])
         if pts:
             xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
@@ -266,7 +266,7 @@ class MapCanvas(QWidget):
 
     def set_history_layer(self, moves) -> None:
         """Shipped positions of features verified in the field: ``[(old_lon, old_lat, lon, lat)]``."""
-        from desktop.render import lonlat_to_merc
+        from planatlas.desktop.render import lonlat_to_merc
         moves = list(moves or [])
         if moves:
             ox, oy = lonlat_to_merc([m[0] for m in moves], [m[1] for m in moves])
@@ -295,7 +295,7 @@ class MapCanvas(QWidget):
         survey = getattr(self, "_survey", None)
         if survey is None:
             return
-        from layers.sites import STATUS_COLORS
+        from planatlas.layers.sites import STATUS_COLORS
         xs, ys, statuses = survey
         sx, sy = self.view.to_screen(xs, ys)
         sx, sy = np.asarray(sx, float), np.asarray(sy, float)
@@ -323,7 +323,7 @@ class MapCanvas(QWidget):
             if not self._measure_done and self._cursor is not None:
                 lon, lat = self.view.to_lonlat(self._cursor.x(), self._cursor.y())
                 pts.append((float(lon), float(lat)))
-            from desktop.render import lonlat_to_merc
+            from planatlas.desktop.render import lonlat_to_merc
             xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
             sx, sy = self.view.to_screen(xs, ys)
             if self._pending is not None and not self._pending.isIdentity():

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         from .app import main as app_main
         return app_main([])
-    from layers.cli import main as cli_main
+    from planatlas.layers.cli import main as cli_main
     extra = [add_desktop_commands]
     try:
         from .export_map import add_map_command

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit, QMessageBox, QProgressDialog, QPushButton, QWidget,
 )
 
-from layers.export.data import CRS_CHOICES, CRS_LABELS, FORMATS
+from planatlas.layers.export.data import CRS_CHOICES, CRS_LABELS, FORMATS
 
 from .i18n import language
 
@@ -203,9 +203,9 @@ class ExportDialog(QDialog):
 
 def export_from_window(window, kind: str, options: dict | None = None) -> dict | None:
     """Run an export for the main window's visible plans/categories (``options`` skip the dialog)."""
-    from layers.export.data import export_data
-    from layers.export.html import export_html
-    from layers.model import CATEGORIES
+    from planatlas.layers.export.data import export_data
+    from planatlas.layers.export.html import export_html
+    from planatlas.layers.model import CATEGORIES
 
     scene = window.state.scene
     plans = [p for p in scene.plans if any((p, c) in scene.visible for c in CATEGORIES)] or list(window.atlas.plans)

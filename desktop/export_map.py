@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from layers.export.data import ExportError, atomic_path, resolve_categories, resolve_plans
-from layers.model import CATEGORY_LABELS
+from planatlas.layers.export.data import ExportError, atomic_path, resolve_categories, resolve_plans
+from planatlas.layers.model import CATEGORY_LABELS
 
 __all__ = ["PAPERS_MM", "PageSpec", "page_spec", "parse_extent", "map_extent", "export_map",
            "render_page", "ExportCancelled", "add_map_command", "FORMATS", "fix_pdf_tounicode"]
@@ -417,7 +417,7 @@ def _legend_entries(atlas, scene, view, keys, scale: float) -> list[tuple[str, A
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QBrush, QColor, QPen
 
-    from desktop import render as R
+    from planatlas.desktop import render as R
 
     in_view = scene._in_extent(*view.extent()) & scene.any_visible
     entries: list[tuple[str, Any]] = []
@@ -500,8 +500,8 @@ def render_page(painter, width: float, height: float, spec: PageSpec, view, scen
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QColor, QPainter, QPen
 
-    from desktop.fonts import ensure_fonts
-    from desktop.render import paint_map
+    from planatlas.desktop.fonts import ensure_fonts
+    from planatlas.desktop.render import paint_map
 
     family = ensure_fonts()
     frames = page_frames(width, height, spec, info.title, info.subtitle)
@@ -659,7 +659,7 @@ def export_map(atlas, plans, out, *, fmt: str | None = None, layers=None, paper:
             raise ExportCancelled(f"map export to {out} cancelled at {percent}%")
 
     step(0)
-    from desktop.render import MapScene
+    from planatlas.desktop.render import MapScene
 
     own_scene = scene is None
     if own_scene:
@@ -677,7 +677,7 @@ def export_map(atlas, plans, out, *, fmt: str | None = None, layers=None, paper:
         page_title = title if title is not None else (
             f"{'、'.join(_plan_short(atlas.plans[p]) for p in plan_ids)} · 规划点位图")
         page_sub = subtitle if subtitle is not None else plans_txt
-        from layers.export.html import basemap_attribution
+        from planatlas.layers.export.html import basemap_attribution
 
         attribution = [
             "规划：" + "；".join(f"{atlas.plans[p].title}（{atlas.plans[p].issuer}，{atlas.plans[p].issued}）"
@@ -708,7 +708,7 @@ def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, scene, box, keys, atlas,
     from PySide6.QtCore import QMarginsF, QRect, QSize, QSizeF
     from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
-    from desktop.render import MapView
+    from planatlas.desktop.render import MapView
 
     device = None
     if fmt == "png":
@@ -767,7 +767,7 @@ def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, scene, box, keys, atlas,
     if fmt == "svg":
         _svg_font_fallbacks(tmp)
     if fmt == "pdf":
-        from desktop.fonts import ensure_fonts
+        from planatlas.desktop.fonts import ensure_fonts
 
         fix_pdf_tounicode(tmp, ensure_fonts())
     return {"width_px": w, "height_px": h, "legend": [label for label, _ in legend],
@@ -807,7 +807,7 @@ def cmd_export_map(args) -> int:
     import json
     import sys
 
-    from layers.atlas import load_atlas
+    from planatlas.layers.atlas import load_atlas
 
     ensure_app()
     res = export_map(load_atlas(), args.plan, args.out, fmt=args.format, layers=args.layers,
@@ -821,7 +821,7 @@ def cmd_export_map(args) -> int:
 
 def add_map_command(subparsers) -> None:
     """Register ``export map`` (given the ``export`` sub-subparsers or the top-level ones)."""
-    from layers.export.cli import export_subparsers
+    from planatlas.layers.export.cli import export_subparsers
 
     sub = export_subparsers(subparsers)
     p = sub.add_parser("map", help="map page for print or slides: PNG, SVG or PDF",

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import (
     QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from desktop.i18n import category_label, tr
-from desktop.state import AtlasState
+from planatlas.desktop.i18n import category_label, tr
+from planatlas.desktop.state import AtlasState
 
 __all__ = ["FeaturePanel", "TargetsTable", "highlight_mentions", "format_value"]
 

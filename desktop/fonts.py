@@ -4,7 +4,7 @@ The target machines have no CJK fonts installed, so Noto Sans SC (shipped in the
 ``pylopdf-fonts-zh-cn``) is registered with Qt at start-up and used for every piece of text:
 widgets (application font) and the map painter (labels).
 
-    from desktop.fonts import ensure_fonts, ui_font
+    from planatlas.desktop.fonts import ensure_fonts, ui_font
     family = ensure_fonts()        # after a QGuiApplication exists; idempotent
 """
 from __future__ import annotations

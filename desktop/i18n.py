@@ -1,7 +1,7 @@
 """UI strings in Chinese (default) and English: a small dictionary, no .qm files needed."""
 from __future__ import annotations
 
-from layers.model import CATEGORY_LABELS
+from planatlas.layers.model import CATEGORY_LABELS
 
 __all__ = ["tr", "set_language", "language", "category_label", "LANGUAGES"]
 

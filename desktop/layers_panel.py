@@ -8,12 +8,12 @@ from PySide6.QtWidgets import (
     QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from desktop.i18n import category_label, tr
-from desktop.render import (
+from planatlas.desktop.i18n import category_label, tr
+from planatlas.desktop.render import (
     DISTRICT_EDGE, LAND, PLAN_EDGE, SELECT_COLOR, WATER, WATER_EDGE, LayerStyle, symbol_path,
 )
-from desktop.state import AtlasState
-from layers.model import CATEGORIES
+from planatlas.desktop.state import AtlasState
+from planatlas.layers.model import CATEGORIES
 
 __all__ = ["LayersPanel", "symbol_icon"]
 
@@ -134,7 +134,7 @@ class LayersPanel(QWidget):
 
     @staticmethod
     def _zh() -> bool:
-        from desktop.i18n import language
+        from planatlas.desktop.i18n import language
         return language() == "zh"
 
     def rebuild(self) -> None:

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from desktop.feature_panel import TargetsTable
-from desktop.i18n import tr
-from desktop.state import AtlasState
+from planatlas.desktop.feature_panel import TargetsTable
+from planatlas.desktop.i18n import tr
+from planatlas.desktop.state import AtlasState
 
 __all__ = ["PlanPanel", "SourceView"]
 

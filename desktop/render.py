@@ -31,7 +31,7 @@ from PySide6.QtGui import (
     QPolygonF, QTransform,
 )
 
-from layers.model import CATEGORIES, CATEGORY_COLORS, Feature
+from planatlas.layers.model import CATEGORIES, CATEGORY_COLORS, Feature
 
 __all__ = [
     "MapView", "MapScene", "LayerStyle", "paint_map", "paint_basemap", "paint_features",
@@ -973,7 +973,7 @@ def _paint_symbols(painter, px, py, style: LayerStyle, scene: MapScene, size: fl
 
 
 def _label_font(px_size: float, *, bold: bool = False, spacing: float = 0.0) -> QFont:
-    from desktop.fonts import font_family
+    from planatlas.desktop.fonts import font_family
     f = QFont(font_family())
     f.setPixelSize(max(6, int(round(px_size))))
     f.setBold(bold)

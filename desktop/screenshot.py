@@ -1,6 +1,6 @@
 """Render the real main window offscreen, framed on a plan, and save it as PNG.
 
-    from desktop.screenshot import screenshot
+    from planatlas.desktop.screenshot import screenshot
     screenshot("guangzhou", (1600, 1000), "/tmp/gz.png")
 
 The window is built with throw-away settings (nothing of the user's layout is read or written),
@@ -50,11 +50,11 @@ def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> Non
     app = _app()
     from PySide6.QtCore import QSettings
 
-    from desktop.app import MainWindow
-    from desktop.fonts import ensure_fonts
+    from planatlas.desktop.app import MainWindow
+    from planatlas.desktop.fonts import ensure_fonts
     ensure_fonts()
     if atlas is None:
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
     if plan not in atlas.plans:
         raise KeyError(f"unknown plan {plan!r} (known: {', '.join(atlas.plans)})")

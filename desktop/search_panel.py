@@ -4,8 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from desktop.i18n import tr
-from desktop.state import AtlasState
+from planatlas.desktop.i18n import tr
+from planatlas.desktop.state import AtlasState
 
 __all__ = ["SearchPanel"]
 

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
-from desktop.i18n import category_label, tr
-from desktop.state import AtlasState
-from layers.model import CATEGORIES, STATUSES
+from planatlas.desktop.i18n import category_label, tr
+from planatlas.desktop.state import AtlasState
+from planatlas.layers.model import CATEGORIES, STATUSES
 
 __all__ = ["SiteTableModel", "SiteFilterProxy", "SiteListPanel"]
 
@@ -239,7 +239,7 @@ class SiteListPanel(QWidget):
         """Write the printable field checklist (PDF or XLSX by suffix) of the listed sites."""
         from pathlib import Path
 
-        from layers.sitelist import list_title, write_sitelist_xlsx
+        from planatlas.layers.sitelist import list_title, write_sitelist_xlsx
         feats = self.visible_features()
         if not feats:
             raise ValueError("the site list is empty: relax the filters first")
@@ -248,7 +248,7 @@ class SiteListPanel(QWidget):
         out = Path(out)
         if out.suffix.lower() == ".xlsx":
             return str(write_sitelist_xlsx(feats, out, crs=crs, title=title))
-        from desktop.sitelist import write_sitelist_pdf
+        from planatlas.desktop.sitelist import write_sitelist_pdf
         return str(write_sitelist_pdf(feats, out, crs=crs, title=title, atlas=self.state.atlas))
 
     def print_checklist_dialog(self) -> None:

@@ -22,8 +22,8 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QGuiApplication, QPageLayout, QPageSize,
                            QPainter, QPdfWriter, QPen)
 
-from layers.model import Feature
-from layers.sitelist import CRS_LABELS, SiteRow, sitelist_groups
+from planatlas.layers.model import Feature
+from planatlas.layers.sitelist import CRS_LABELS, SiteRow, sitelist_groups
 
 __all__ = ["write_sitelist_pdf", "paginate", "PAGE_ROWS_FIRST", "PAGE_ROWS_NEXT"]
 
@@ -90,7 +90,7 @@ def _ensure_app() -> None:
 
 
 def _bbox(rows: Sequence[SiteRow]) -> tuple[float, float, float, float]:
-    from layers.sites import feature_anchor
+    from planatlas.layers.sites import feature_anchor
 
     xs, ys = [], []
     for r in rows:
@@ -233,7 +233,7 @@ class _Doc:
 
     # -------------------------------------------------------------- overview map
     def overview(self, y_mm: float, rows: Sequence[SiteRow], scene) -> None:
-        from desktop.render import MapView, lonlat_to_merc, paint_map
+        from planatlas.desktop.render import MapView, lonlat_to_merc, paint_map
 
         W = PAGE_W_MM - 2 * MARGIN_MM
         rect = self.rect(MARGIN_MM, y_mm, W, MAP_MM)
@@ -244,7 +244,7 @@ class _Doc:
         p.save()
         p.setClipRect(rect)
         p.setRenderHint(QPainter.Antialiasing, True)
-        from layers.sites import feature_anchor
+        from planatlas.layers.sites import feature_anchor
 
         r_px = 2.2 * self.mm
         p.setFont(self.font(6.5, bold=True))
@@ -310,7 +310,7 @@ def write_sitelist_pdf(features: Iterable[Feature], out: str | os.PathLike, *, c
                        title: str = "现场核查清单 Field site checklist", atlas: Any = None,
                        date: _dt.date | None = None) -> Path:
     """Write the checklist PDF atomically (temp file + os.replace); returns the path."""
-    from layers.crs import CRS_NAMES
+    from planatlas.layers.crs import CRS_NAMES
 
     if crs not in CRS_NAMES:
         raise ValueError(f"unknown CRS {crs!r}; expected one of {', '.join(CRS_NAMES)}")
@@ -319,8 +319,8 @@ def write_sitelist_pdf(features: Iterable[Feature], out: str | os.PathLike, *, c
     if not groups:
         raise ValueError("no sites to list")
     _ensure_app()
-    from desktop.fonts import ensure_fonts
-    from desktop.render import MapScene
+    from planatlas.desktop.fonts import ensure_fonts
+    from planatlas.desktop.render import MapScene
 
     family = ensure_fonts()
     basemap = None

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.render import MapScene, MapView
+from planatlas.desktop.render import MapScene, MapView
 
 __all__ = ["AtlasState"]
 

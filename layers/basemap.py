@@ -1,9 +1,9 @@
 """The offline basemap: county-level districts, city outlines and water context.
 
 The data are committed GeoJSON files in ``geodata/basemap/`` (EPSG:4326), produced by
-``python -m geodata.build``. Nothing here touches the network or the big source packages.
+``python -m planatlas.geodata.build``. Nothing here touches the network or the big source packages.
 
-    from layers.basemap import load_basemap
+    from planatlas.layers.basemap import load_basemap
     bm = load_basemap()
     bm.districts            # GeoDataFrame: name, adcode, city, city_adcode, province, plan, source
     bm.district("海珠区")    # shapely geometry; a city name/adcode gives the union of its districts
@@ -40,7 +40,7 @@ def _read_geojson(path: Path, required: tuple[str, ...] = ()) -> gpd.GeoDataFram
     """Read a GeoJSON FeatureCollection with json + shapely (no GDAL driver quirks)."""
     if not path.exists():
         raise BasemapError(
-            f"basemap file {path} is missing; rebuild it with `python -m geodata.build`"
+            f"basemap file {path} is missing; rebuild it with `python -m planatlas.geodata.build`"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -24,7 +24,7 @@ def seeds_dir() -> Path:
     if (here / "plans.toml").exists():
         return here
     from importlib.resources import files
-    return Path(str(files("seeds")))
+    return Path(str(files("planatlas.seeds")))
 
 
 def user_plans_dir() -> Path:

@@ -28,7 +28,7 @@ def features_dir() -> Path:
     if here.is_dir():
         return here
     from importlib.resources import files
-    return Path(str(files("geodata") / "features"))
+    return Path(str(files("planatlas.geodata") / "features"))
 
 
 def check_lonlat(lon: float, lat: float, where: str) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from layers.model import CATEGORIES, CATEGORY_LABELS, Feature
+from planatlas.layers.model import CATEGORIES, CATEGORY_LABELS, Feature
 
 __all__ = ["SiteRow", "sitelist_groups", "write_sitelist_xlsx", "list_title", "COLUMNS",
            "CRS_LABELS", "category_label"]
@@ -77,8 +77,8 @@ def sitelist_groups(features: Iterable[Feature], crs: str = "wgs84") -> dict[str
     of each feature's anchor point converted to ``crs``; numbering runs across districts."""
     import numpy as np
 
-    from layers import crs as crsmod
-    from layers.sites import feature_anchor
+    from planatlas.layers import crs as crsmod
+    from planatlas.layers.sites import feature_anchor
 
     feats = sorted(features, key=lambda f: (f.district or "", _cat_rank(f), f.name, f.id))
     if not feats:
@@ -136,7 +136,7 @@ def write_sitelist_xlsx(features: Iterable[Feature], out: str | os.PathLike, *, 
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from layers.crs import CRS_NAMES
+    from planatlas.layers.crs import CRS_NAMES
 
     if crs not in CRS_NAMES:
         raise ValueError(f"unknown CRS {crs!r}; expected one of {', '.join(CRS_NAMES)}")

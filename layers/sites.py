@@ -32,8 +32,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from layers.model import CATEGORIES, Feature
-from layers.survey_io import SurveyFormatError, SurveyRow, iter_survey
+from planatlas.layers.model import CATEGORIES, Feature
+from planatlas.layers.survey_io import SurveyFormatError, SurveyRow, iter_survey
 
 __all__ = [
     "normalize_name", "NameIndex", "RowResult", "CrsChoice", "SurveyReport", "CheckCancelled",
@@ -375,7 +375,7 @@ def check_rows(rows: Iterable[SurveyRow], features: Iterable[Feature], *, crs: s
                progress: Callable[[float, str], None] | None = None,
                cancel: Callable[[], bool] | None = None, source: str = "survey") -> SurveyReport:
     """Check already-read survey rows (streamed); see :func:`check_survey`."""
-    from layers import crs as crsmod
+    from planatlas.layers import crs as crsmod
 
     if not (tolerance_m > 0 and math.isfinite(tolerance_m)):
         raise ValueError(f"tolerance must be a positive number of metres, got {tolerance_m!r}")
@@ -580,7 +580,7 @@ def check_rows(rows: Iterable[SurveyRow], features: Iterable[Feature], *, crs: s
 
 
 def _detect_crs(lon, lat, prow, pfeat, single_pairs, table: _FeatureTable, req: str) -> CrsChoice:
-    from layers import crs as crsmod
+    from planatlas.layers import crs as crsmod
 
     sample = single_pairs
     if sample.size > DETECT_SAMPLE:
@@ -821,7 +821,7 @@ def _split_list(values: Sequence[str] | None) -> list[str] | None:
 
 def _load_atlas():
     try:
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
     except ImportError as exc:
         raise SystemExit(f"planatlas: cannot load the atlas ({exc})") from None
     return load_atlas()
@@ -906,7 +906,7 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_accept(args) -> int:
-    from layers import usergaz
+    from planatlas.layers import usergaz
 
     try:
         report = _run_check(args)
@@ -938,7 +938,7 @@ def _cmd_accept(args) -> int:
 
 
 def _cmd_undo(args) -> int:
-    from layers import usergaz
+    from planatlas.layers import usergaz
 
     try:
         op = usergaz.undo()
@@ -955,7 +955,7 @@ def _cmd_undo(args) -> int:
 
 
 def _cmd_sitelist(args) -> int:
-    from layers import sitelist
+    from planatlas.layers import sitelist
 
     plans = _split_list(args.plan)
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
@@ -971,7 +971,7 @@ def _cmd_sitelist(args) -> int:
         out = sitelist.write_sitelist_xlsx(feats, args.out, crs=args.crs, title=title)
     else:
         try:
-            from desktop import sitelist as dsitelist  # needs Qt
+            from planatlas.desktop import sitelist as dsitelist  # needs Qt
         except ImportError as exc:
             print(f"planatlas sitelist: PDF output needs Qt (PySide6), which is not available "
                   f"({exc}); use --format xlsx, or install PySide6", file=sys.stderr)

@@ -461,7 +461,7 @@ def _new_geometry(old, point, survey_status: str):
 # --------------------------------------------------------------------------- module API
 
 def gazetteer_path() -> Path:
-    from layers.fsutil import user_data_dir
+    from planatlas.layers.fsutil import user_data_dir
 
     return user_data_dir() / FILE_NAME
 

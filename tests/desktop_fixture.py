@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from shapely.geometry import LineString, Point, Polygon
 
-from layers.model import Clause, Feature, Mention, Plan, Region, Target
+from planatlas.layers.model import Clause, Feature, Mention, Plan, Region, Target
 
 
 def _feature(fid, name, cats, plans, geom, *, aliases=(), district="天河区", tier=None,
@@ -60,7 +60,7 @@ BH_LINES = [
 
 class SyntheticAtlas:
     def __init__(self):
-        from layers.basemap import load_basemap
+        from planatlas.layers.basemap import load_basemap
         self.basemap = load_basemap()
         gz_region = Region("广东省", "广州市", "", "440100")
         bh_region = Region("天津市", "天津市", "滨海新区", "120116")

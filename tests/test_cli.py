@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.cli import main
-from layers.catalog import load_plans
+from planatlas.desktop.cli import main
+from planatlas.layers.catalog import load_plans
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -16,7 +16,7 @@ SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 @pytest.fixture
 def datadir(tmp_path, monkeypatch):
     monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
-    from layers import atlas
+    from planatlas.layers import atlas
     atlas._CACHE.clear()
     yield tmp_path / "data"
     atlas._CACHE.clear()
@@ -112,6 +112,6 @@ def test_import_refuses_seed_ids(capsys, datadir, tmp_path):
 
 
 def test_console_entry_point_help_runs_in_a_subprocess():
-    out = subprocess.run([sys.executable, "-m", "desktop.cli", "--help"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "planatlas", "--help"], capture_output=True, text=True,
                          timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0 and "import-plan" in out.stdout and "targets" in out.stdout

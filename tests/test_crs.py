@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from layers import crs
+from planatlas.layers import crs
 
 
 def metres(lon1, lat1, lon2, lat2) -> float:

@@ -27,7 +27,7 @@ def settings_path(tmp_path):
 
 
 def _window(qtbot, atlas, settings_path, size=(1400, 900)):
-    from desktop.app import MainWindow
+    from planatlas.desktop.app import MainWindow
     win = MainWindow(atlas, settings=QSettings(settings_path, QSettings.IniFormat))
     qtbot.addWidget(win)
     win.resize(*size)
@@ -64,7 +64,7 @@ def _frame_on(win, qtbot, fids, margin_deg=0.01):
 
 # ---------------------------------------------------------------------------- render API
 def test_mapview_roundtrip_and_fit():
-    from desktop.render import MapView
+    from planatlas.desktop.render import MapView
     bbox = (113.2, 23.0, 113.5, 23.2)
     v = MapView.fit(bbox, (800, 600))
     minlon, minlat, maxlon, maxlat = v.extent_lonlat()
@@ -85,7 +85,7 @@ def test_mapview_roundtrip_and_fit():
 def test_paint_scale_grows_symbols(qapp, synth):
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QPainter
-    from desktop.render import MapScene, MapView, paint_map
+    from planatlas.desktop.render import MapScene, MapView, paint_map
     scene = MapScene(list(synth.features.values()))        # no basemap: only symbols on paper
     view = MapView.fit(scene.bbox_lonlat(["gz-yuexiu-park", "gz-baiyun-airport"]), (400, 400))
 
@@ -104,7 +104,7 @@ def test_paint_scale_grows_symbols(qapp, synth):
 
 # ---------------------------------------------------------------------------- window
 def test_toggling_a_layer_changes_the_map(win, qtbot):
-    from layers.model import CATEGORIES
+    from planatlas.layers.model import CATEGORIES
     before = _pixels(_grab(win.canvas))
     key = ("guangzhou", "logistics_hub")
     item = win.layers_panel.items[key]
@@ -250,7 +250,7 @@ def test_status_bar_shows_wgs84_and_gcj02(win, qtbot):
     lon, lat = c.view.to_lonlat(300, 200)
     text = win.lbl_coords.text()
     assert f"{float(lon):.5f}, {float(lat):.5f}" in text
-    from layers.crs import wgs84_to_gcj02
+    from planatlas.layers.crs import wgs84_to_gcj02
     g = wgs84_to_gcj02(float(lon), float(lat))
     assert f"{float(g[0]):.5f}, {float(g[1]):.5f}" in text
 
@@ -324,7 +324,7 @@ def test_settings_survive_restart(qtbot, synth, settings_path):
 # ---------------------------------------------------------------------------- real atlas
 @pytest.fixture(scope="module")
 def real_atlas():
-    from layers.atlas import load_atlas
+    from planatlas.layers.atlas import load_atlas
     return load_atlas()
 
 
@@ -354,7 +354,7 @@ def test_search_tianhe_road_frames_it(qtbot, real_atlas, settings_path):
 
 
 def test_screenshot_writes_png(tmp_path, qapp, real_atlas):
-    from desktop.screenshot import screenshot
+    from planatlas.desktop.screenshot import screenshot
     out = tmp_path / "gz.png"
     screenshot("guangzhou", (1200, 800), str(out), atlas=real_atlas)
     img = QImage(str(out))
@@ -368,7 +368,7 @@ def test_screenshot_writes_png(tmp_path, qapp, real_atlas):
 
 
 def test_real_atlas_scene_has_every_feature(qapp, real_atlas):
-    from desktop.render import MapScene
+    from planatlas.desktop.render import MapScene
     scene = MapScene.from_atlas(real_atlas)
     assert len(scene.ids) == len(real_atlas.features)
     assert set(scene.plans) >= set(real_atlas.plans)
@@ -379,7 +379,7 @@ def test_real_atlas_scene_has_every_feature(qapp, real_atlas):
 def test_export_menu_writes_map_of_current_view(win, qtbot, tmp_path, monkeypatch):
     pytest.importorskip("desktop.export_map")
     from PySide6.QtWidgets import QDialog
-    from desktop.export_dialog import ExportDialog
+    from planatlas.desktop.export_dialog import ExportDialog
     out = tmp_path / "view.png"
 
     def fill_and_accept(dlg):          # what a user does in the Export map dialog
@@ -397,8 +397,8 @@ def test_labels_do_not_overlap_and_scale_with_zoom(qapp):
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QPainter
     from shapely.geometry import Point
-    from desktop.render import MapScene, MapView, paint_labels
-    from layers.model import Feature
+    from planatlas.desktop.render import MapScene, MapView, paint_labels
+    from planatlas.layers.model import Feature
     rng = np.random.default_rng(3)
     feats = [Feature(id=f"p{i}", name=f"测试地点{i}", aliases=[], categories=["scenic_area"],
                      subtype="", tier=None, plans=["x"], district="", adcode="",

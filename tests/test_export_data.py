@@ -17,8 +17,8 @@ import pytest
 import shapely
 
 from export_fixtures import EVIL_NAME, FORMULA_NAME, TRICKY_NAME, SyntheticAtlas
-from layers import crs as lcrs
-from layers.export.data import (
+from planatlas.layers import crs as lcrs
+from planatlas.layers.export.data import (
     CATEGORY_COLORS, ExportError, export_data, representative_point,
 )
 
@@ -325,7 +325,7 @@ def test_bad_requests_are_reported_and_write_nothing(atlas, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["csv", "gpkg", "xlsx", "kml"])
 def test_failed_write_keeps_the_old_file_and_leaves_no_temp(atlas, tmp_path, monkeypatch, fmt):
-    from layers.export import data as mod
+    from planatlas.layers.export import data as mod
 
     out = tmp_path / f"sites.{fmt}"
     out.write_bytes(b"previous export")
@@ -359,8 +359,8 @@ def test_overwrite_replaces_atomically(atlas, tmp_path):
 
 
 def test_cli_export_data(tmp_path, capsys, monkeypatch, atlas):
-    from layers.export import cli as ecli
-    from layers.cli import build_parser, run
+    from planatlas.layers.export import cli as ecli
+    from planatlas.layers.cli import build_parser, run
 
     monkeypatch.setattr(ecli, "_atlas", lambda: atlas)
     parser = build_parser([ecli.add_export_commands])
@@ -381,7 +381,7 @@ def test_cli_export_data(tmp_path, capsys, monkeypatch, atlas):
 @pytest.fixture(scope="module")
 def real_atlas():
     try:
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
         return load_atlas()
     except Exception as exc:  # noqa: BLE001 - the real data are still being curated
         pytest.skip(f"real atlas not loadable: {exc}")

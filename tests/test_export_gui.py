@@ -12,12 +12,12 @@ from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from layers.atlas import load_atlas  # noqa: E402
+from planatlas.layers.atlas import load_atlas  # noqa: E402
 
 
 @pytest.fixture
 def win(qtbot, tmp_path):
-    from desktop.app import MainWindow
+    from planatlas.desktop.app import MainWindow
     w = MainWindow(load_atlas(), settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
     qtbot.addWidget(w)
     w.resize(1200, 800)
@@ -33,7 +33,7 @@ def test_export_menu_has_map_html_and_data(win):
 
 
 def test_export_data_from_the_window_in_gcj02(win, tmp_path):
-    from desktop.export_dialog import export_from_window
+    from planatlas.desktop.export_dialog import export_from_window
     out = tmp_path / "sites.geojson"
     info = export_from_window(win, "data", {"out": out, "fmt": "geojson", "crs": "gcj02"})
     assert info["path"] == str(out)
@@ -43,7 +43,7 @@ def test_export_data_from_the_window_in_gcj02(win, tmp_path):
 
 
 def test_export_html_from_the_window(win, tmp_path):
-    from desktop.export_dialog import export_from_window
+    from planatlas.desktop.export_dialog import export_from_window
     out = tmp_path / "map.html"
     export_from_window(win, "html", {"out": out, "title": "海门 <i>test</i>"})
     html = out.read_text(encoding="utf-8")
@@ -52,7 +52,7 @@ def test_export_html_from_the_window(win, tmp_path):
 
 
 def test_export_map_from_the_window_uses_the_view(win, tmp_path):
-    from desktop.export_dialog import export_from_window
+    from planatlas.desktop.export_dialog import export_from_window
     out = tmp_path / "view.png"
     info = export_from_window(win, "map", {"out": out, "fmt": "png", "paper": "800x600px",
                                            "orientation": "landscape", "dpi": 96, "title": "视图",
@@ -65,7 +65,7 @@ def test_export_map_from_the_window_uses_the_view(win, tmp_path):
 
 
 def test_cancelling_a_slow_export_leaves_nothing_and_keeps_the_old_file(win, tmp_path):
-    from desktop.export_dialog import run_in_thread
+    from planatlas.desktop.export_dialog import run_in_thread
     out = tmp_path / "old.csv"
     out.write_text("old", encoding="utf-8")
 
@@ -88,7 +88,7 @@ def test_cancelling_a_slow_export_leaves_nothing_and_keeps_the_old_file(win, tmp
 
 
 def test_map_export_progress_can_cancel(win, tmp_path, monkeypatch):
-    from desktop import export_dialog
+    from planatlas.desktop import export_dialog
     out = tmp_path / "c.png"
     monkeypatch.setattr(export_dialog.QProgressDialog, "wasCanceled", lambda self: True)
     assert export_dialog.run_map_export(win, win.atlas, out, plans=["haimen"], paper="800x600px",
@@ -113,14 +113,14 @@ def test_site_list_dock_prints_the_filtered_checklist(win, tmp_path):
 
 
 def test_survey_report_is_drawn_as_a_map_layer(win, qtbot):
-    from layers.sites import STATUS_COLORS
+    from planatlas.layers.sites import STATUS_COLORS
     f = win.atlas.features["hm-tonghai-terminal"]
     win.canvas.set_view(win.canvas.view.framed((f.geometry.x - 0.05, f.geometry.y - 0.05,
                                                f.geometry.x + 0.05, f.geometry.y + 0.05)))
     qtbot.wait(20)
     win.canvas.set_survey_layer([(f.geometry.x + 0.01, f.geometry.y + 0.01, "moved", "x")])
     img = win.canvas.grab().toImage()
-    from desktop.render import lonlat_to_merc
+    from planatlas.desktop.render import lonlat_to_merc
     x, y = win.canvas.view.to_screen(*lonlat_to_merc([f.geometry.x + 0.01], [f.geometry.y + 0.01]))
     c = img.pixelColor(int(round(float(x[0]))), int(round(float(y[0]))))
     assert c.name() == STATUS_COLORS["moved"]
@@ -132,10 +132,10 @@ def test_accepted_survey_moves_the_feature_live_and_keeps_the_shipped_position(q
     """Field round trip in the window: accept a moved site → the map shows it verified at
     once, the site list says so, and the shipped position stays visible as history."""
     from PySide6.QtCore import QSettings
-    from desktop.app import MainWindow
-    from layers import atlas as atlas_mod
-    from layers import usergaz
-    from layers.sites import check_survey
+    from planatlas.desktop.app import MainWindow
+    from planatlas.layers import atlas as atlas_mod
+    from planatlas.layers import usergaz
+    from planatlas.layers.sites import check_survey
     monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
     atlas_mod._CACHE.clear()
     try:
@@ -153,7 +153,7 @@ def test_accepted_survey_moves_the_feature_live_and_keeps_the_shipped_position(q
         g = w.atlas.features[f.id]
         assert g.status == "verified" and abs(g.geometry.x - (f.geometry.x + 0.01)) < 1e-6
         i = w.state.scene.index[f.id]
-        from desktop.render import lonlat_to_merc
+        from planatlas.desktop.render import lonlat_to_merc
         x, _y = lonlat_to_merc([g.geometry.x], [g.geometry.y])
         assert abs(w.state.scene.ax[i] - float(x[0])) < 1.0           # the scene was re-projected
         assert any(r.id == f.id and r.status == "verified" for r in w.site_panel.model.rows)

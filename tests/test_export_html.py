@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from export_fixtures import EVIL_NAME, TRICKY_NAME, SyntheticAtlas
-from layers.export.data import ExportError
-from layers.export.html import export_html, external_references, h
+from planatlas.layers.export.data import ExportError
+from planatlas.layers.export.html import export_html, external_references, h
 
 HTTP = re.compile(r"https?://[^\s\"'<>()`]*", re.I)
 
@@ -141,7 +141,7 @@ def test_page_runs_offline_in_headless_chromium(page, tmp_path):
 
 def test_real_atlas_page(tmp_path):
     try:
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"real atlas not loadable: {exc}")

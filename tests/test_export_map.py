@@ -16,11 +16,11 @@ import pytest
 pytest.importorskip("PySide6")
 from PySide6.QtGui import QColor, QImage  # noqa: E402
 
-from desktop.export_map import (  # noqa: E402
+from planatlas.desktop.export_map import (  # noqa: E402
     ExportCancelled, export_map, page_spec, parse_extent,
 )
 from export_fixtures import SyntheticAtlas  # noqa: E402
-from layers.export.data import ExportError  # noqa: E402
+from planatlas.layers.export.data import ExportError  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -194,7 +194,7 @@ def test_cancel_leaves_nothing_and_keeps_old_file(atlas, tmp_path):
 
 
 def test_scene_state_is_restored(atlas, tmp_path):
-    from desktop.render import MapScene
+    from planatlas.desktop.render import MapScene
 
     scene = MapScene.from_atlas(atlas)
     scene.set_visible_layers([("guangzhou", "commercial_district")])
@@ -218,10 +218,10 @@ def test_bad_requests(atlas, tmp_path):
 
 
 def test_cli_export_map(tmp_path, capsys, monkeypatch, atlas):
-    import layers.atlas
-    from desktop.cli import main
+    import planatlas.layers.atlas
+    from planatlas.desktop.cli import main
 
-    monkeypatch.setattr(layers.atlas, "load_atlas", lambda *a, **k: atlas)
+    monkeypatch.setattr(planatlas.layers.atlas, "load_atlas", lambda *a, **k: atlas)
     out = tmp_path / "cli.png"
     code = main(["export", "map", "--plan", "binhai", "--paper", "640x480px", "--extent",
                  "117.6,38.8,117.9,39.05", "--title", "CLI", "--out", str(out)])
@@ -235,7 +235,7 @@ def test_cli_export_map(tmp_path, capsys, monkeypatch, atlas):
 
 def test_real_atlas_map(tmp_path):
     try:
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"real atlas not loadable: {exc}")
@@ -249,7 +249,7 @@ def test_real_atlas_map(tmp_path):
 
 def test_place_labels_are_selectable_text_in_svg_and_pdf(tmp_path):
     """Map labels, not only the page furniture, are real text in vector output."""
-    from layers.atlas import load_atlas
+    from planatlas.layers.atlas import load_atlas
     real = load_atlas()
     svg = tmp_path / "xq.svg"
     export_map(real, "xiqing", svg, paper="A4", dpi=96)

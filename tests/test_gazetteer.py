@@ -4,9 +4,9 @@ import json
 import pytest
 from pyproj import Geod
 
-from layers.atlas import load_atlas
-from layers.gazetteer import GazetteerError, load_file, validate
-from layers.model import CATEGORIES
+from planatlas.layers.atlas import load_atlas
+from planatlas.layers.gazetteer import GazetteerError, load_file, validate
+from planatlas.layers.model import CATEGORIES
 
 ATLAS = load_atlas()
 FEATURES = list(ATLAS.features.values())
@@ -106,8 +106,8 @@ def test_unlocated_lists_nothing_unexplained(plan):
 
 
 def test_unlocated_finds_a_new_place_in_an_imported_plan(tmp_path, monkeypatch):
-    from layers import atlas as atlas_mod
-    from layers.catalog import import_plan
+    from planatlas.layers import atlas as atlas_mod
+    from planatlas.layers.catalog import import_plan
     monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path))
     text = ("某区消费行动方案（2024-2026年）\n一、重点任务\n"
             "1.建设商圈。重点打造天河路—珠江新城和金沙湾夜市，建设翠微湖物流园。到2026年，新增品牌首店30家。\n")

@@ -4,9 +4,9 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from layers.catalog import load_plans, seeds_dir
-from layers.plan import parse_plan_bytes, parse_text
-from layers.text import PlanTextError, decode, squeeze
+from planatlas.layers.catalog import load_plans, seeds_dir
+from planatlas.layers.plan import parse_plan_bytes, parse_text
+from planatlas.layers.text import PlanTextError, decode, squeeze
 
 PLANS = load_plans(include_user=False)
 

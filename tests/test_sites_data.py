@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import Point, Polygon, box
 
-from layers import crs as crsmod
-from layers.model import Feature
-from layers.sites import feature_anchor
+from planatlas.layers import crs as crsmod
+from planatlas.layers.model import Feature
+from planatlas.layers.sites import feature_anchor
 
 _SYNTH = [
     # id, name, aliases, categories, plans, district, lon, lat
@@ -61,7 +61,7 @@ def _synthetic() -> list[Feature]:
 def survey_features(min_count: int = 12) -> list[Feature]:
     """Real atlas features in mainland China if there are enough, else the synthetic set."""
     try:
-        from layers.atlas import load_atlas
+        from planatlas.layers.atlas import load_atlas
 
         feats = [f for f in load_atlas().features.values()
                  if f.geometry is not None and not f.geometry.is_empty

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from layers import usergaz
-from layers.model import Feature, Plan
-from layers.sites import STATUS_COLORS
+from planatlas.layers import usergaz
+from planatlas.layers.model import Feature, Plan
+from planatlas.layers.sites import STATUS_COLORS
 from test_sites_data import point_features, survey_features, survey_points, write_csv
 
 
@@ -35,7 +35,7 @@ def atlas(tmp_path, monkeypatch):
 
 @pytest.fixture()
 def dialog(qtbot, atlas):
-    from desktop.survey_dialog import SurveyDialog
+    from planatlas.desktop.survey_dialog import SurveyDialog
 
     d = SurveyDialog(atlas)
     qtbot.addWidget(d)

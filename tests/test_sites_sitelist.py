@@ -12,9 +12,9 @@ import subprocess
 import pytest
 from openpyxl import load_workbook
 
-from layers import crs as crsmod
-from layers.sitelist import COLUMNS, sitelist_groups, write_sitelist_xlsx
-from layers.sites import check_survey, feature_anchor, main as sites_main
+from planatlas.layers import crs as crsmod
+from planatlas.layers.sitelist import COLUMNS, sitelist_groups, write_sitelist_xlsx
+from planatlas.layers.sites import check_survey, feature_anchor, main as sites_main
 from test_sites_data import offset, survey_features
 
 
@@ -99,7 +99,7 @@ def test_filled_in_xlsx_checks_as_a_survey(tmp_path, feats):
 
 
 def test_pdf_has_pages_maps_and_chinese_glyphs(tmp_path, feats, qapp):
-    from desktop.sitelist import paginate, write_sitelist_pdf
+    from planatlas.desktop.sitelist import paginate, write_sitelist_pdf
 
     out = write_sitelist_pdf(feats, tmp_path / "list.pdf", crs="wgs84", title="现场核查清单 测试")
     data = out.read_bytes()
@@ -133,7 +133,7 @@ def test_pdf_has_pages_maps_and_chinese_glyphs(tmp_path, feats, qapp):
 
 def test_cli_sitelist_xlsx_and_pdf(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
-    from layers.atlas import load_atlas
+    from planatlas.layers.atlas import load_atlas
 
     atlas = load_atlas()
     plan = next((p for p in atlas.plans if atlas.features_for(plans=[p])), None)

@@ -1,7 +1,7 @@
 """Target extraction checked against hand-verified lists (Binhai and Haimen, read line by line)."""
 import pytest
 
-from layers.catalog import load_plans
+from planatlas.layers.catalog import load_plans
 
 PLANS = load_plans(include_user=False)
 

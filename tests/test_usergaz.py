@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from shapely.geometry import box
 
-from layers import usergaz
-from layers.model import Feature
-from layers.sites import check_rows, check_survey
-from layers.survey_io import SurveyRow
+from planatlas.layers import usergaz
+from planatlas.layers.model import Feature
+from planatlas.layers.sites import check_rows, check_survey
+from planatlas.layers.survey_io import SurveyRow
 from test_sites_data import offset, point_features, survey_features, survey_points, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,8 +180,8 @@ _WORKER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r}); sys.path.insert(0, {root!r})
     from pathlib import Path
-    from layers import usergaz
-    from layers.sites import check_survey
+    from planatlas.layers import usergaz
+    from planatlas.layers.sites import check_survey
     from test_sites_data import point_features, survey_features, survey_points, write_csv
     pts = point_features(survey_features())[:10]
     tmp = Path({tmp!r})
@@ -253,8 +253,8 @@ def test_damaged_user_file_is_reported_not_deleted(data_dir, pts):
 
 
 def test_atlas_and_cli_round_trip(tmp_path, data_dir, capsys):
-    from layers.atlas import load_atlas
-    from layers.cli import main as cli_main
+    from planatlas.layers.atlas import load_atlas
+    from planatlas.layers.cli import main as cli_main
 
     atlas = load_atlas(reload=True)
     feats = point_features(list(atlas.features.values()))[:6]

@@ -19,7 +19,7 @@ __all__ = ["add_export_commands", "export_subparsers"]
 
 
 def _atlas():
-    from layers.atlas import load_atlas
+    from planatlas.layers.atlas import load_atlas
     return load_atlas()
 
 

@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from layers import crs as _crs
-from layers.model import CATEGORIES, CATEGORY_COLORS, CATEGORY_LABELS, Clause, Feature, Target
+from planatlas.layers import crs as _crs
+from planatlas.layers.model import CATEGORIES, CATEGORY_COLORS, CATEGORY_LABELS, Clause, Feature, Target
 
 __all__ = [
     "FORMATS", "CRS_CHOICES", "CRS_LABELS", "CATEGORY_COLORS", "ExportError", "Citation", "Site",

@@ -22,10 +22,10 @@ from typing import Any
 
 import shapely
 
-from layers.export.data import (
+from planatlas.layers.export.data import (
     CATEGORY_COLORS, Site, atomic_path, format_target, representative_point, selection,
 )
-from layers.model import CATEGORY_LABELS
+from planatlas.layers.model import CATEGORY_LABELS
 
 __all__ = ["export_html", "build_map", "h", "external_references", "basemap_attribution"]
 
