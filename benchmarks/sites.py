@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from planatlas.layers import crs as crsmod  # noqa: E402
 from planatlas.layers.model import Feature  # noqa: E402
-from planatlas.layers.sites import check_survey, feature_anchor, write_report  # noqa: E402
+from planatlas.layers.survey import check_survey, feature_anchor, write_report  # noqa: E402
 from shapely.geometry import Point  # noqa: E402
 
 

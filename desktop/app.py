@@ -10,7 +10,6 @@ bookmarks) persist in QSettings.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from typing import Any
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from planatlas.desktop import i18n
+from planatlas.layers.errors import InputError, OperationError
 from planatlas.desktop.canvas import MapCanvas, format_distance
 from planatlas.desktop.feature_panel import FeaturePanel
 from planatlas.desktop.fonts import ensure_fonts
@@ -242,7 +242,7 @@ class MainWindow(QMainWindow):
 
     def show_survey_report(self, report) -> None:
         """The checked survey as a map layer: one square per row, coloured by status."""
-        from planatlas.layers.sites import report_layer
+        from planatlas.layers.survey import report_layer
         self.canvas.set_survey_layer(report_layer(report))
 
     def survey_dialog(self) -> None:
@@ -492,43 +492,34 @@ class MainWindow(QMainWindow):
         super().closeEvent(ev)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="planatlas app", description="PlanAtlas desktop viewer")
-    p.add_argument("--plan", help="frame this plan's area at start")
-    p.add_argument("--lang", choices=i18n.LANGUAGES, help="UI language (saved)")
-    p.add_argument("--reset", action="store_true", help="forget saved layout and settings")
-    return p
+def main(*, plan: str | None = None, lang: str | None = None, reset: bool = False) -> int:
+    """Open the main window on the real atlas; returns the Qt exit code.
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Open the main window on the real atlas; returns the Qt exit code."""
-    args = _parser().parse_args(list(argv or []))
+    ``reset`` forgets the saved layout and settings, ``lang`` ("zh"/"en") is saved as the UI
+    language, ``plan`` is framed once the window has its size. (Argument parsing lives in
+    :mod:`planatlas.desktop.cli`.)
+    """
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "planatlas"])
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     ensure_fonts()
     settings = QSettings(ORG, APP)
-    if args.reset:
+    if reset:
         settings.clear()
-    if args.lang:
-        settings.setValue("ui/language", args.lang)
+    if lang:
+        if lang not in i18n.LANGUAGES:
+            raise InputError(f"--lang must be one of {', '.join(i18n.LANGUAGES)}, got {lang!r}")
+        settings.setValue("ui/language", lang)
     try:
         from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
     except Exception as exc:  # noqa: BLE001 - show the reason instead of a traceback
         QMessageBox.critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
-        print(f"planatlas: cannot load the atlas: {exc}", file=sys.stderr)
-        return 1
+        raise OperationError(f"cannot load the atlas: {exc}") from None
+    if plan and plan not in atlas.plans:
+        raise InputError(f"unknown plan {plan!r}; known plans: {', '.join(atlas.plans)}")
     win = MainWindow(atlas, settings=settings)
-    if args.plan:
-        try:
-            win.frame_plan(args.plan)
-        except KeyError as exc:
-            print(f"planatlas: {exc.args[0]}", file=sys.stderr)
-            return 2
+    if plan:
+        win.frame_plan(plan)
     win.show()
     return app.exec()
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -295,7 +295,7 @@ class MapCanvas(QWidget):
         survey = getattr(self, "_survey", None)
         if survey is None:
             return
-        from planatlas.layers.sites import STATUS_COLORS
+        from planatlas.layers.survey import STATUS_COLORS
         xs, ys, statuses = survey
         sx, sy = self.view.to_screen(xs, ys)
         sx, sy = np.asarray(sx, float), np.asarray(sy, float)

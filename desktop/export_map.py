@@ -33,7 +33,7 @@ from planatlas.layers.export.data import ExportError, atomic_path, resolve_categ
 from planatlas.layers.model import CATEGORY_LABELS
 
 __all__ = ["PAPERS_MM", "PageSpec", "page_spec", "parse_extent", "map_extent", "export_map",
-           "render_page", "ExportCancelled", "add_map_command", "FORMATS", "fix_pdf_tounicode"]
+           "render_page", "ExportCancelled", "FORMATS", "fix_pdf_tounicode", "ensure_app"]
 
 FORMATS = ("png", "svg", "pdf")
 # landscape width × height in millimetres (ISO 216)
@@ -792,51 +792,12 @@ def _svg_font_fallbacks(path: Path) -> None:
 # ----------------------------------------------------------------------------- command line
 
 def ensure_app():
-    """A QGuiApplication for command-line use (offscreen when there is no display)."""
+    """A QGuiApplication for command-line painting: offscreen (no window is ever shown, so no
+    display or X11 library is needed) unless the user chose a platform in QT_QPA_PLATFORM."""
     from PySide6.QtGui import QGuiApplication
 
     app = QGuiApplication.instance()
     if app is None:
-        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         app = QGuiApplication(["planatlas"])
     return app
-
-
-def cmd_export_map(args) -> int:
-    import json
-    import sys
-
-    from planatlas.layers.atlas import load_atlas
-
-    ensure_app()
-    res = export_map(load_atlas(), args.plan, args.out, fmt=args.format, layers=args.layers,
-                     paper=args.paper, orientation=args.orientation, dpi=args.dpi,
-                     extent=args.extent, title=args.title, subtitle=args.subtitle,
-                     labels=not args.no_labels)
-    json.dump(res, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
-def add_map_command(subparsers) -> None:
-    """Register ``export map`` (given the ``export`` sub-subparsers or the top-level ones)."""
-    from planatlas.layers.export.cli import export_subparsers
-
-    sub = export_subparsers(subparsers)
-    p = sub.add_parser("map", help="map page for print or slides: PNG, SVG or PDF",
-                       description="Draw the plans' sites on a page with title, legend, scale "
-                                   "bar, north arrow and sources, with the canvas painter.")
-    p.add_argument("--plan", required=True, help="plan id(s), comma separated")
-    p.add_argument("--layers", default=None, help="categories to show, comma separated (default all)")
-    p.add_argument("--format", default=None, choices=FORMATS, help="default: from --out")
-    p.add_argument("--paper", default="A4", help="A4, A3, A2 or WIDTHxHEIGHTpx (default A4)")
-    p.add_argument("--orientation", default="landscape", choices=("landscape", "portrait"))
-    p.add_argument("--dpi", type=float, default=None,
-                   help="dots per inch (default 300 for A-sizes, 96 for pixel sizes)")
-    p.add_argument("--extent", default="plan", help="'plan' or minlon,minlat,maxlon,maxlat")
-    p.add_argument("--title", default=None)
-    p.add_argument("--subtitle", default=None)
-    p.add_argument("--no-labels", action="store_true", help="do not label the sites")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_export_map)

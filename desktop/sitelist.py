@@ -90,7 +90,7 @@ def _ensure_app() -> None:
 
 
 def _bbox(rows: Sequence[SiteRow]) -> tuple[float, float, float, float]:
-    from planatlas.layers.sites import feature_anchor
+    from planatlas.layers.survey import feature_anchor
 
     xs, ys = [], []
     for r in rows:
@@ -244,7 +244,7 @@ class _Doc:
         p.save()
         p.setClipRect(rect)
         p.setRenderHint(QPainter.Antialiasing, True)
-        from planatlas.layers.sites import feature_anchor
+        from planatlas.layers.survey import feature_anchor
 
         r_px = 2.2 * self.mm
         p.setFont(self.font(6.5, bold=True))

@@ -1,12 +1,12 @@
 """Import-survey dialog: check a field survey against the atlas and accept the results.
 
 ``SurveyDialog(atlas, parent)``: pick a file (CSV/XLSX/GPX/KML), the coordinate system (auto or
-manual), the tolerance and the plans; the check (:func:`layers.sites.check_survey`) runs in a
+manual), the tolerance and the plans; the check (:func:`planatlas.layers.survey.check_survey`) runs in a
 worker thread with progress and cancel; rows are shown coloured by status; *Accept selected*
 writes confirmed/moved rows into the user gazetteer (:mod:`layers.usergaz`, undoable with
 ``planatlas undo-accept``) and emits ``accepted_features(list[str])``; *Export report* saves
 CSV/XLSX. ``report_ready(report)`` is emitted after each check so the main window can show
-:func:`layers.sites.report_layer` on the map.
+:func:`planatlas.layers.survey.report_layer` on the map.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planatlas.layers.sites import STATUS_COLORS, CheckCancelled, SurveyReport, check_survey, write_report
-from planatlas.layers.survey_io import SUPPORTED_SUFFIXES, SurveyFormatError
+from planatlas.layers.survey import STATUS_COLORS, CheckCancelled, SurveyReport, check_survey, write_report
+from planatlas.layers.survey import SUPPORTED_SUFFIXES, SurveyFormatError
 
 from planatlas.desktop.site_table import sorted_table
 

@@ -12,6 +12,8 @@ The data are committed GeoJSON files in ``geodata/basemap/`` (EPSG:4326), produc
 """
 from __future__ import annotations
 
+from planatlas.layers.errors import InputError
+
 import json
 import math
 import threading
@@ -32,7 +34,7 @@ CRS = "EPSG:4326"
 _DISTRICT_COLUMNS = ("name", "adcode", "city", "city_adcode", "province", "plan", "source")
 
 
-class BasemapError(LookupError):
+class BasemapError(InputError, LookupError):
     """Unknown district/plan name, or missing/broken basemap files."""
 
 

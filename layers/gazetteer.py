@@ -6,6 +6,8 @@ the feature and the field.  :func:`validate` checks the content against the plan
 """
 from __future__ import annotations
 
+from planatlas.layers.errors import InputError
+
 import json
 import math
 from pathlib import Path
@@ -19,7 +21,7 @@ REQUIRED = ("id", "name", "categories", "subtype", "plans", "district", "adcode"
 CHINA_BOX = (73.0, 3.0, 136.0, 54.0)
 
 
-class GazetteerError(ValueError):
+class GazetteerError(InputError):
     pass
 
 

@@ -78,7 +78,7 @@ def sitelist_groups(features: Iterable[Feature], crs: str = "wgs84") -> dict[str
     import numpy as np
 
     from planatlas.layers import crs as crsmod
-    from planatlas.layers.sites import feature_anchor
+    from planatlas.layers.survey import feature_anchor
 
     feats = sorted(features, key=lambda f: (f.district or "", _cat_rank(f), f.name, f.id))
     if not feats:

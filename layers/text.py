@@ -8,13 +8,15 @@ original lines into logical paragraphs while remembering, for every character, t
 """
 from __future__ import annotations
 
+from planatlas.layers.errors import InputError
+
 import re
 import statistics
 import unicodedata
 from dataclasses import dataclass, field
 
 
-class PlanTextError(ValueError):
+class PlanTextError(InputError):
     """A plan file that cannot be read: says what is wrong and where."""
 
 

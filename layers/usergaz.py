@@ -26,6 +26,8 @@ blobs), so GDAL/QGIS open it as an ordinary layer.
 """
 from __future__ import annotations
 
+from planatlas.layers.errors import InputError
+
 import dataclasses
 import datetime as _dt
 import json
@@ -54,7 +56,7 @@ _APPLICATION_ID = 0x47504B47   # "GPKG"
 _USER_VERSION = 10300
 
 
-class UserGazetteerError(ValueError):
+class UserGazetteerError(InputError):
     """The user gazetteer cannot be read or changed (says which file and why)."""
 
 
@@ -307,7 +309,7 @@ class UserGazetteer:
     def accept(self, report, rows: Sequence[int] | None = None, *,
                statuses: Sequence[str] = ("confirmed", "moved"), dry_run: bool = False,
                precision_m: float = SURVEY_PRECISION_M) -> dict[str, Any]:
-        """Accept survey rows of ``report`` (a :class:`layers.sites.SurveyReport`).
+        """Accept survey rows of ``report`` (a :class:`planatlas.layers.survey.SurveyReport`).
 
         ``rows``: 1-based data row numbers (default: every row whose status is in
         ``statuses``). Rows that are invalid, unmatched or reported *missing* by the surveyor

@@ -18,9 +18,8 @@ import shapely
 
 from export_fixtures import EVIL_NAME, FORMULA_NAME, TRICKY_NAME, SyntheticAtlas
 from planatlas.layers import crs as lcrs
-from planatlas.layers.export.data import (
-    CATEGORY_COLORS, ExportError, export_data, representative_point,
-)
+from planatlas.layers.export.data import CATEGORY_COLORS, ExportError, export_data
+from planatlas.layers.export.records import representative_point
 
 KML = "{http://www.opengis.net/kml/2.2}"
 GPX = "{http://www.topografix.com/GPX/1/1}"
@@ -359,20 +358,17 @@ def test_overwrite_replaces_atomically(atlas, tmp_path):
 
 
 def test_cli_export_data(tmp_path, capsys, monkeypatch, atlas):
-    from planatlas.layers.export import cli as ecli
-    from planatlas.layers.cli import build_parser, run
+    from planatlas.desktop.cli import export as ecli
+    from planatlas.desktop.cli import main
 
-    monkeypatch.setattr(ecli, "_atlas", lambda: atlas)
-    parser = build_parser([ecli.add_export_commands])
+    monkeypatch.setattr(ecli, "get_atlas", lambda: atlas)
     out = tmp_path / "s.csv"
-    args = parser.parse_args(["export", "data", "--plan", "binhai", "--format", "csv",
-                              "--crs", "bd09", "--out", str(out)])
-    assert run(args, parser) == 0
+    assert main(["export", "data", "--plan", "binhai", "--format", "csv", "--crs", "bd09",
+                 "--out", str(out)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["sites"] == 2 and summary["crs"] == "bd09"
     assert [r["crs"] for r in read_csv(out)] == ["bd09", "bd09"]
-    args = parser.parse_args(["export", "data", "--plan", "nowhere", "--format", "csv", "--out", str(out)])
-    assert run(args, parser) == 2
+    assert main(["export", "data", "--plan", "nowhere", "--format", "csv", "--out", str(out)]) == 2
     assert "unknown plan 'nowhere'" in capsys.readouterr().err
 
 

@@ -113,7 +113,7 @@ def test_site_list_dock_prints_the_filtered_checklist(win, tmp_path):
 
 
 def test_survey_report_is_drawn_as_a_map_layer(win, qtbot):
-    from planatlas.layers.sites import STATUS_COLORS
+    from planatlas.layers.survey import STATUS_COLORS
     f = win.atlas.features["hm-tonghai-terminal"]
     win.canvas.set_view(win.canvas.view.framed((f.geometry.x - 0.05, f.geometry.y - 0.05,
                                                f.geometry.x + 0.05, f.geometry.y + 0.05)))
@@ -135,7 +135,7 @@ def test_accepted_survey_moves_the_feature_live_and_keeps_the_shipped_position(q
     from planatlas.desktop.app import MainWindow
     from planatlas.layers import atlas as atlas_mod
     from planatlas.layers import usergaz
-    from planatlas.layers.sites import check_survey
+    from planatlas.layers.survey import check_survey
     monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
     atlas_mod._CACHE.clear()
     try:

@@ -9,9 +9,9 @@ import pytest
 from shapely.geometry import Point, box
 
 from planatlas.layers.model import Feature
-from planatlas.layers.sites import (check_survey, feature_anchor, normalize_name, report_layer,
+from planatlas.layers.survey import (check_survey, feature_anchor, normalize_name, report_layer,
                           write_report)
-from planatlas.layers.survey_io import SurveyFormatError, iter_survey, parse_coord
+from planatlas.layers.survey import SurveyFormatError, iter_survey, parse_coord
 from test_sites_data import offset, point_features, survey_features, survey_points, write_csv
 
 
@@ -94,7 +94,7 @@ def test_polygon_distance_is_to_the_geometry():
     inside = (113.2610, 23.1370)                       # a corner, far from the centroid
     east = offset(113.2720, 23.1400, 500.0, 0.0)       # 500 m east of the east edge
     rows = [SurveyLike("越秀公园", *inside), SurveyLike("越秀公园", *east)]
-    from planatlas.layers.sites import check_rows
+    from planatlas.layers.survey import check_rows
     report = check_rows(rows, [park], crs="wgs84", tolerance_m=200)
     a, b = report.rows
     assert a.status == "confirmed" and a.distance_m == pytest.approx(0.0, abs=0.5)
@@ -102,7 +102,7 @@ def test_polygon_distance_is_to_the_geometry():
 
 
 def SurveyLike(name, lon, lat, row=[0]):  # noqa: N802 - tiny factory for check_rows
-    from planatlas.layers.survey_io import SurveyRow
+    from planatlas.layers.survey import SurveyRow
 
     row[0] += 1
     return SurveyRow(row=row[0], where=f"item {row[0]}", name=name, lon=lon, lat=lat)
@@ -193,8 +193,8 @@ def test_names_match_tolerantly_through_aliases_and_ids():
                 geometry=Point(113.248, 23.120), precision_m=100, source="t", status="approximate")
     assert normalize_name("天河路 商圈") == normalize_name("天河路商圈")
     assert normalize_name("ＡＢＣ·ｄ－1") == "abcd1"
-    from planatlas.layers.sites import check_rows
-    from planatlas.layers.survey_io import SurveyRow
+    from planatlas.layers.survey import check_rows
+    from planatlas.layers.survey import SurveyRow
 
     names = ["天河路 商圈", "天河路", "TIANHE ROAD business-district", "大西关(上下九-永庆坊)",
              "大西关 （上下九 — 永庆坊）"]
@@ -213,8 +213,8 @@ def test_shared_name_picks_the_nearest_feature():
     b = Feature(id="t-b", name="中心广场", aliases=[], categories=["scenic_area"], subtype="x", tier=None,
                 plans=["p"], district="乙区", adcode="0", geometry=Point(117.7, 39.0), precision_m=50,
                 source="t", status="approximate")
-    from planatlas.layers.sites import check_rows
-    from planatlas.layers.survey_io import SurveyRow
+    from planatlas.layers.survey import check_rows
+    from planatlas.layers.survey import SurveyRow
 
     rows = [SurveyRow(row=1, where="x", name="中心广场", lon=117.7001, lat=39.0001),
             SurveyRow(row=2, where="x", name="中心广场", lon=113.0001, lat=23.0001)]
@@ -423,7 +423,7 @@ def test_cli_check_sites_json(tmp_path, monkeypatch, capsys):
     rows.append(["不存在的地点", "113.1", "23.1"])
     rows.append([feats[1].name, "x", "y"])
     path = write_csv(tmp_path / "s.csv", ["名称", "经度", "纬度"], rows)
-    from planatlas.layers.cli import main as cli_main
+    from planatlas.desktop.cli import main as cli_main
 
     code = cli_main(["check-sites", str(path), "--plan", plan, "--json",
                      "--report", str(tmp_path / "rep.xlsx")])

@@ -18,7 +18,7 @@ from shapely.geometry import Point, Polygon, box
 
 from planatlas.layers import crs as crsmod
 from planatlas.layers.model import Feature
-from planatlas.layers.sites import feature_anchor
+from planatlas.layers.survey import feature_anchor
 
 _SYNTH = [
     # id, name, aliases, categories, plans, district, lon, lat

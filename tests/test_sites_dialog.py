@@ -13,7 +13,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 
 from planatlas.layers import usergaz
 from planatlas.layers.model import Feature, Plan
-from planatlas.layers.sites import STATUS_COLORS
+from planatlas.layers.survey import STATUS_COLORS
 from test_sites_data import point_features, survey_features, survey_points, write_csv
 
 

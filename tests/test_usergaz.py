@@ -16,8 +16,8 @@ from shapely.geometry import box
 
 from planatlas.layers import usergaz
 from planatlas.layers.model import Feature
-from planatlas.layers.sites import check_rows, check_survey
-from planatlas.layers.survey_io import SurveyRow
+from planatlas.layers.survey import check_rows, check_survey
+from planatlas.layers.survey import SurveyRow
 from test_sites_data import offset, point_features, survey_features, survey_points, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,7 +181,7 @@ _WORKER = textwrap.dedent("""
     sys.path.insert(0, {tests!r}); sys.path.insert(0, {root!r})
     from pathlib import Path
     from planatlas.layers import usergaz
-    from planatlas.layers.sites import check_survey
+    from planatlas.layers.survey import check_survey
     from test_sites_data import point_features, survey_features, survey_points, write_csv
     pts = point_features(survey_features())[:10]
     tmp = Path({tmp!r})
@@ -254,7 +254,7 @@ def test_damaged_user_file_is_reported_not_deleted(data_dir, pts):
 
 def test_atlas_and_cli_round_trip(tmp_path, data_dir, capsys):
     from planatlas.layers.atlas import load_atlas
-    from planatlas.layers.cli import main as cli_main
+    from planatlas.desktop.cli import main as cli_main
 
     atlas = load_atlas(reload=True)
     feats = point_features(list(atlas.features.values()))[:6]

@@ -22,10 +22,10 @@ from typing import Any
 
 import shapely
 
-from planatlas.layers.export.data import (
-    CATEGORY_COLORS, Site, atomic_path, format_target, representative_point, selection,
-)
-from planatlas.layers.model import CATEGORY_LABELS
+from planatlas.layers.model import CATEGORY_COLORS, CATEGORY_LABELS
+
+from .data import selection
+from .records import Site, atomic_path, format_target, representative_point
 
 __all__ = ["export_html", "build_map", "h", "external_references", "basemap_attribution"]
 

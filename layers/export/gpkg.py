@@ -1,0 +1,202 @@
+"""GeoPackage 1.3 with QGIS layer styles, mentions and targets tables."""
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from planatlas.layers.model import CATEGORIES, CATEGORY_COLORS, Target
+
+from .records import (
+    CRS_LABELS, ExportError, Site, _category_label, _convert, _flat, _site_record, clean_text,
+    format_target,
+)
+
+
+# --------------------------------------------------------------------------- GeoPackage
+
+_GCJ_WKT = (
+    'GEOGCRS["{name}",DATUM["{name} (offset from WGS 84, no published transformation)",'
+    'ELLIPSOID["WGS 84",6378137,298.257223563,LENGTHUNIT["metre",1]]],'
+    'PRIMEM["Greenwich",0,ANGLEUNIT["degree",0.0174532925199433]],CS[ellipsoidal,2],'
+    'AXIS["geodetic latitude (Lat)",north,ORDER[1],ANGLEUNIT["degree",0.0174532925199433]],'
+    'AXIS["geodetic longitude (Lon)",east,ORDER[2],ANGLEUNIT["degree",0.0174532925199433]],'
+    'REMARK["{remark}"]]'
+)
+
+
+def gpkg_crs(crs: str):
+    """pyproj CRS used to label a layer written in ``crs``.
+
+    GCJ-02 and BD-09 have no EPSG code: they are WGS-84 with a secret non-linear offset, so
+    they are written as custom geographic CRSs named after the system (QGIS shows the name;
+    it cannot reproject them, which is the honest answer).
+    """
+    from pyproj import CRS
+
+    if crs == "wgs84":
+        return CRS.from_epsg(4326)
+    if crs == "cgcs2000":
+        return CRS.from_epsg(4490)
+    name = {"gcj02": "GCJ-02", "bd09": "BD-09"}[crs]
+    return CRS.from_wkt(_GCJ_WKT.format(
+        name=name, remark=f"{CRS_LABELS[crs]}: convert with PlanAtlas layers.crs"))
+
+
+_KINDS = {"Point": "points", "MultiPoint": "points", "LineString": "lines",
+          "MultiLineString": "lines", "LinearRing": "lines", "Polygon": "polygons",
+          "MultiPolygon": "polygons"}
+
+
+def _geometry_kind(geom) -> tuple[str, Any]:
+    kind = _KINDS.get(geom.geom_type)
+    if kind is not None:
+        return kind, geom
+    # GeometryCollection: keep its highest-dimension parts
+    parts = list(getattr(geom, "geoms", []))
+    for dim_kind, types in (("polygons", ("Polygon", "MultiPolygon")),
+                            ("lines", ("LineString", "MultiLineString")),
+                            ("points", ("Point", "MultiPoint"))):
+        sel = [p for p in parts if p.geom_type in types]
+        if sel:
+            return dim_kind, shapely.union_all(sel)
+    raise ExportError(f"cannot export geometry of type {geom.geom_type}")
+
+
+def _rgb(hex_color: str) -> str:
+    h = hex_color.lstrip("#")
+    return f"{int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)}"
+
+
+def qml_style(kind: str, color: str, *, label_field: str = "name") -> str:
+    """A QGIS QML style: single symbol in ``color`` for ``kind`` (points/lines/polygons),
+    labelled with ``label_field``. Written in the ``<prop k v>`` form that QGIS 3.x reads."""
+    rgb = _rgb(color)
+    if kind == "points":
+        symbol = (
+            '<symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+            '<layer class="SimpleMarker" enabled="1" locked="0" pass="0">'
+            f'<prop k="color" v="{rgb},230"/><prop k="name" v="circle"/>'
+            '<prop k="outline_color" v="255,255,255,255"/><prop k="outline_style" v="solid"/>'
+            '<prop k="outline_width" v="0.4"/><prop k="outline_width_unit" v="MM"/>'
+            '<prop k="size" v="3.2"/><prop k="size_unit" v="MM"/>'
+            '<prop k="scale_method" v="diameter"/></layer></symbol>')
+        placement = '<placement placement="6" dist="1" distUnits="MM" predefinedPositionOrder="TR,TL,BR,BL,R,L,TSR,BSR"/>'
+    elif kind == "lines":
+        symbol = (
+            '<symbol type="line" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+            '<layer class="SimpleLine" enabled="1" locked="0" pass="0">'
+            f'<prop k="line_color" v="{rgb},255"/><prop k="line_style" v="solid"/>'
+            '<prop k="line_width" v="1.2"/><prop k="line_width_unit" v="MM"/>'
+            '<prop k="capstyle" v="round"/><prop k="joinstyle" v="round"/></layer></symbol>')
+        placement = '<placement placement="2" placementFlags="10" dist="1" distUnits="MM"/>'
+    else:
+        symbol = (
+            '<symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+            '<layer class="SimpleFill" enabled="1" locked="0" pass="0">'
+            f'<prop k="color" v="{rgb},80"/><prop k="style" v="solid"/>'
+            f'<prop k="outline_color" v="{rgb},255"/><prop k="outline_style" v="solid"/>'
+            '<prop k="outline_width" v="0.6"/><prop k="outline_width_unit" v="MM"/>'
+            '<prop k="joinstyle" v="round"/></layer></symbol>')
+        placement = '<placement placement="1" dist="0" distUnits="MM"/>'
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        '<qgis version="3.22.0-Białowieża" styleCategories="Symbology|Labeling" labelsEnabled="1">'
+        '<renderer-v2 type="singleSymbol" symbollevels="0" forceraster="0" enableorderby="0">'
+        f'<symbols>{symbol}</symbols><rotation/><sizescale/></renderer-v2>'
+        '<labeling type="simple"><settings calloutType="simple">'
+        f'<text-style fieldName="{html.escape(label_field)}" isExpression="0" fontSize="9" '
+        'fontSizeUnit="Point" fontWeight="50" textColor="40,40,40,255" textOpacity="1" '
+        'fontFamily="Noto Sans CJK SC" namedStyle="Regular" multilineHeight="1"/>'
+        '<text-format wrapChar="" autoWrapLength="12" multilineAlign="0" '
+        'useMaxLineLengthForAutoWrap="1"/>'
+        '<text-buffer bufferDraw="1" bufferSize="0.8" bufferSizeUnits="MM" '
+        'bufferColor="255,255,255,255" bufferOpacity="0.9" bufferJoinStyle="128" bufferNoFill="1"/>'
+        f'{placement}'
+        '<rendering obstacle="1" obstacleType="1" displayAll="0" upsidedownLabels="0" '
+        'labelPerPart="0" mergeLines="0" scaleVisibility="0" fontLimitPixelSize="0" '
+        'drawLabels="1" limitNumLabels="0"/>'
+        '</settings></labeling>'
+        '<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode>'
+        f'<layerGeometryType>{ {"points": 0, "lines": 1, "polygons": 2}[kind] }</layerGeometryType>'
+        '</qgis>\n'
+    )
+
+
+def _write_gpkg(path: Path, sites: list[Site], crs: str, meta: dict[str, Any],
+                categories: Sequence[str]) -> list[str]:
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
+    layer_crs = gpkg_crs(crs)
+    groups: dict[tuple[str, str], tuple[list[dict], list]] = {}
+    for s in sites:
+        rec = _flat(_site_record(s, crs))
+        kind, geom = _geometry_kind(_convert(s.feature.geometry, crs))
+        for cat in s.categories:
+            rows, geoms = groups.setdefault((cat, kind), ([], []))
+            rows.append({k: (clean_text(v) if isinstance(v, str) else v) for k, v in rec.items()})
+            geoms.append(geom)
+
+    written: list[str] = []
+    styles: list[dict[str, Any]] = []
+    first = True
+    cat_rank = {c: i for i, c in enumerate(CATEGORIES)}
+    kind_rank = {"polygons": 0, "lines": 1, "points": 2}
+    for (cat, kind) in sorted(groups, key=lambda k: (cat_rank[k[0]], kind_rank[k[1]])):
+        rows, geoms = groups[(cat, kind)]
+        gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(rows[0])), geometry=geoms,
+                               crs=layer_crs)
+        layer = f"{cat}_{kind}"
+        pyogrio.write_dataframe(
+            gdf, path, layer=layer, driver="GPKG", promote_to_multi=None,
+            dataset_options={"VERSION": "1.3"} if first else None,
+            layer_options={"IDENTIFIER": f"{_category_label(cat)} ({kind})",
+                           "DESCRIPTION": f"PlanAtlas {cat} {kind}; coordinates {CRS_LABELS[crs]}"},
+        )
+        first = False
+        written.append(layer)
+        styles.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": layer,
+                       "f_geometry_column": "geom", "styleName": layer,
+                       "styleQML": qml_style(kind, CATEGORY_COLORS[cat]), "styleSLD": "",
+                       "useAsDefault": True,
+                       "description": f"PlanAtlas style for {_category_label(cat)}",
+                       "owner": "", "ui": None,
+                       "update_time": pd.Timestamp.now(tz="UTC").tz_localize(None)})
+
+    mentions = pd.DataFrame(
+        [{"feature_id": s.feature.id, "feature_name": clean_text(s.feature.name), "plan": c.plan,
+          "clause": c.clause, "number": c.number, "heading": clean_text(c.heading), "line": c.line,
+          "citation": c.label, "surface": clean_text(c.surface), "snippet": clean_text(c.snippet)}
+         for s in sites for c in s.citations],
+        columns=["feature_id", "feature_name", "plan", "clause", "number", "heading", "line",
+                 "citation", "surface", "snippet"])
+    if len(mentions):
+        pyogrio.write_dataframe(mentions, path, layer="mentions", driver="GPKG",
+                                layer_options={"DESCRIPTION": "Plan clauses naming each site"})
+        written.append("mentions")
+    seen: dict[str, tuple[Target, list[str]]] = {}
+    for s in sites:
+        for t in s.targets:
+            seen.setdefault(t.id, (t, []))[1].append(s.feature.id)
+    if seen:
+        targets = pd.DataFrame([
+            {"id": t.id, "plan": t.plan, "clause": t.clause, "indicator": clean_text(t.indicator),
+             "comparator": t.comparator, "value": float(t.value),
+             "upper": float(t.upper) if t.upper is not None else None, "unit": clean_text(t.unit),
+             "year": t.year, "scope": clean_text(t.scope), "kind": t.kind, "line": t.line,
+             "text": clean_text(format_target(t)), "features": "; ".join(fids)}
+            for t, fids in seen.values()])
+        pyogrio.write_dataframe(targets, path, layer="targets", driver="GPKG",
+                                layer_options={"DESCRIPTION": "Quantitative targets of the clauses"})
+        written.append("targets")
+    if styles:
+        pyogrio.write_dataframe(pd.DataFrame(styles), path, layer="layer_styles", driver="GPKG",
+                                layer_options={"FID": "id"})
+    return written
+
+

@@ -1,0 +1,49 @@
+"""GPX waypoints for GPS receivers and phone apps."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+
+from .records import CRS_LABELS, Site, _flat, _site_record, clean_text, format_target
+
+
+# --------------------------------------------------------------------------- GPX
+
+def _write_gpx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) -> None:
+    import geopandas as gpd
+    import pyogrio
+
+    rows, geoms = [], []
+    for s in sites:
+        rec = _flat(_site_record(s, crs))
+        f = s.feature
+        desc = [f"{rec['category_labels']} · {f.subtype}".strip(" ·"), f.district]
+        desc += [f"{c.label} {c.heading}" for c in s.citations]
+        desc += [format_target(t) for t in s.targets]
+        if crs != "wgs84":
+            desc.append(f"坐标系 {CRS_LABELS[crs]}")
+        rows.append({
+            "name": clean_text(f.name),
+            "desc": clean_text("\n".join(x for x in desc if x)),
+            "type": s.primary_category,
+            "id": clean_text(f.id),
+            "categories": clean_text(rec["categories"]),
+            "district": clean_text(f.district),
+            "plans": clean_text(rec["plans"]),
+            "precision_m": float(f.precision_m),
+            "status": clean_text(f.status),
+            "citations": clean_text(rec["citations"]),
+            "crs": crs,
+        })
+        geoms.append(shapely.Point(rec["lon"], rec["lat"]))
+    gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+    pyogrio.write_dataframe(
+        gdf, path, layer="waypoints", driver="GPX",
+        dataset_options={"GPX_USE_EXTENSIONS": "YES", "GPX_EXTENSIONS_NS": "planatlas",
+                         "GPX_EXTENSIONS_NS_URL": "urn:planatlas:gpx:1"},
+    )
+
+

@@ -1,0 +1,121 @@
+"""GeoJSON, CSV and XLSX site lists."""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from planatlas.layers.model import Target
+
+from .records import (
+    Site, _COORD_DECIMALS, _TABLE_COLUMNS, _convert, _flat, _neutralise_formula, _site_record,
+    clean_text, format_target,
+)
+
+
+# --------------------------------------------------------------------------- GeoJSON
+
+def _write_geojson(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) -> None:
+    feats = []
+    for s in sites:
+        rec = _site_record(s, crs)
+        feats.append({"type": "Feature", "id": s.feature.id,
+                      "geometry": shapely.geometry.mapping(_convert(s.feature.geometry, crs)),
+                      "properties": rec})
+    doc: dict[str, Any] = {"type": "FeatureCollection", "name": "planatlas_sites"}
+    if crs == "cgcs2000":   # legacy GeoJSON 2008 member; GDAL and QGIS honour it
+        doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}
+    doc["planatlas"] = meta
+    doc["features"] = feats
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(doc, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
+
+
+# --------------------------------------------------------------------------- CSV / XLSX
+
+def _write_csv(path: Path, sites: list[Site], crs: str) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, dialect="excel")
+        w.writerow(_TABLE_COLUMNS)
+        for s in sites:
+            rec = _flat(_site_record(s, crs))
+            row = []
+            for col in _TABLE_COLUMNS:
+                v = rec[col]
+                if v is None:
+                    row.append("")
+                elif isinstance(v, bool):
+                    row.append("true" if v else "false")
+                elif isinstance(v, (int, float)):
+                    row.append(f"{v:.{_COORD_DECIMALS}f}" if col in ("lon", "lat") else f"{v:g}")
+                else:
+                    row.append(_neutralise_formula(clean_text(v)))
+            w.writerow(row)
+
+
+def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    bold = Font(bold=True)
+
+    def add_sheet(ws, header: Sequence[str], rows: Iterable[Sequence[Any]], widths: dict[str, int]):
+        ws.append(list(header))
+        for cell in ws[1]:
+            cell.font = bold
+        for row in rows:
+            ws.append([clean_text(v) if isinstance(v, str) else v for v in row])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"   # text stays text: "=..." must not become a formula
+        ws.freeze_panes = "A2"
+        if ws.max_row > 1:
+            ws.auto_filter.ref = ws.dimensions
+        for i, name in enumerate(header, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
+
+    ws = wb.active
+    ws.title = "sites"
+    add_sheet(ws, _TABLE_COLUMNS,
+              ([_flat(_site_record(s, crs))[c] for c in _TABLE_COLUMNS] for s in sites),
+              {"id": 22, "name": 26, "citations": 40, "targets": 40, "categories": 24,
+               "category_labels": 20, "source": 30, "lon": 14, "lat": 13, "crs": 9})
+    for cell in ws["K"][1:] + ws["L"][1:]:
+        cell.number_format = "0.0000000"
+
+    cits = [(s.feature.id, s.feature.name, c.plan, c.clause, c.number, c.heading, c.line,
+             c.label, c.snippet) for s in sites for c in s.citations]
+    add_sheet(wb.create_sheet("citations"),
+              ("feature_id", "feature_name", "plan", "clause", "number", "heading", "line",
+               "citation", "snippet"), cits,
+              {"feature_name": 24, "clause": 22, "heading": 24, "citation": 26, "snippet": 80})
+
+    seen: dict[str, tuple[Target, list[str]]] = {}
+    for s in sites:
+        for t in s.targets:
+            seen.setdefault(t.id, (t, []))[1].append(s.feature.id)
+    add_sheet(wb.create_sheet("targets"),
+              ("id", "plan", "clause", "indicator", "comparator", "value", "upper", "unit", "year",
+               "scope", "kind", "line", "text", "features"),
+              ((t.id, t.plan, t.clause, t.indicator, t.comparator, t.value, t.upper, t.unit, t.year,
+                t.scope, t.kind, t.line, format_target(t), "; ".join(fids))
+               for t, fids in seen.values()),
+              {"indicator": 26, "clause": 22, "text": 40, "features": 30})
+
+    about = wb.create_sheet("about")
+    rows = [("generator", meta["generator"]), ("generated", meta["generated"]),
+            ("coordinate system", f"{crs} — {meta['crs_label']}"),
+            ("categories", ", ".join(meta["categories"]))]
+    rows += [(f"plan {p['id']}", f"{p['title']} ({p['issuer']}, {p['issued']})") for p in meta["plans"]]
+    rows += [("sites", len(sites))]
+    add_sheet(about, ("item", "value"), rows, {"item": 20, "value": 80})
+    wb.save(path)
+
+

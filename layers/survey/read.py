@@ -1,0 +1,98 @@
+"""Reading field-survey files: CSV, XLSX, GPX, KML/KMZ.
+
+A survey is a list of observed sites: a name (or feature id) and the coordinates where the
+field team found it, plus optional notes, the surveyor's verdict and a date. Files come from
+spreadsheets, GPS receivers and phone map apps, so this module is tolerant about the shape:
+
+* CSV in UTF-8, UTF-8 with BOM or GBK/GB18030 (detected), any delimiter among ``, ; tab |``;
+* XLSX (every sheet that has a recognisable header row, header may sit below title rows);
+* GPX waypoints / route points, KML and KMZ placemarks (namespaces handled by local names);
+* Chinese or English headers in any column order (名称/name/站点/地点, 经度/lon/lng/longitude/x,
+  纬度/lat/latitude/y, 编号/id, 备注/notes, 状态/status, 日期/date, or one 坐标/coordinates
+  column holding "lon,lat"); "实测经度/Survey lon" columns win over plain 经度/lon so that a
+  filled-in site checklist (``planatlas sitelist --format xlsx``) can be imported directly;
+* coordinates as decimal degrees, DMS strings (``113°19'30"E``, ``113度19分30秒``, ``N23 7 12``)
+  and full-width digits (``１１３．３``).
+
+Rows are *streamed* (:func:`iter_survey` is a generator) and each :class:`SurveyRow` carries
+either parsed coordinates or the reason they could not be parsed; a bad row never stops the
+reading. File-level problems (empty, undecodable, no coordinate column) raise
+:class:`SurveyFormatError` with a message that names the file and what was found.
+Range checks, swapped columns and CRS handling are done by :mod:`planatlas.layers.survey.check`.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Iterator
+
+from .read_table import _iter_csv, _iter_xlsx, _rows_from_table, detect_encoding
+from .read_xml import _iter_gpx, _iter_kml
+from .rows import SUPPORTED_SUFFIXES, SurveyFormatError, SurveyRow
+from .values import normalize_verdict, parse_coord
+
+__all__ = [
+    "SurveyRow", "SurveyFormatError", "iter_survey", "read_survey", "detect_encoding",
+    "parse_coord", "normalize_verdict", "SUPPORTED_SUFFIXES", "text_survey",
+]
+
+def _sniff_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".gpx":
+        return "gpx"
+    if suffix in (".kml", ".kmz"):
+        return "kml"
+    if suffix == ".xls":
+        raise SurveyFormatError(f"{path}: old binary .xls workbooks are not supported; "
+                                "save it as .xlsx or .csv")
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    text = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
+    if text.startswith(b"<?xml") or text.startswith(b"<"):
+        if b"<gpx" in head.lower():
+            return "gpx"
+        if b"<kml" in head.lower():
+            return "kml"
+    return "csv"
+
+
+def iter_survey(path: str | os.PathLike) -> Iterator[SurveyRow]:
+    """Stream the rows of a survey file (format from the suffix, else sniffed from content).
+
+    Raises :class:`SurveyFormatError` (at the first ``next()``) for files that cannot be
+    read as a survey at all; row-level problems are reported in ``SurveyRow.error``.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SurveyFormatError(f"{p}: no such file")
+    if p.is_dir():
+        raise SurveyFormatError(f"{p}: is a directory, not a survey file")
+    if p.stat().st_size == 0:
+        raise SurveyFormatError(f"{p}: the file is empty")
+    kind = _sniff_kind(p)
+    if kind == "xlsx":
+        yield from _iter_xlsx(p)
+    elif kind == "gpx":
+        yield from _iter_gpx(p)
+    elif kind == "kml":
+        yield from _iter_kml(p)
+    else:
+        yield from _iter_csv(p)
+
+
+def read_survey(path: str | os.PathLike) -> list[SurveyRow]:
+    """All rows of a survey file as a list (see :func:`iter_survey`)."""
+    return list(iter_survey(path))
+
+
+def text_survey(text: str, name: str = "survey.csv") -> Iterator[SurveyRow]:
+    """Rows from CSV text in memory (convenience for tools and tests of the parser)."""
+    rows = ((cells, str(i)) for i, cells in enumerate(csv.reader(io.StringIO(text)), start=1))
+    yield from _rows_from_table(Path(name), rows, where_fmt="line {loc}")
