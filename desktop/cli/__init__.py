@@ -19,11 +19,11 @@ import sys
 
 from planatlas.layers.errors import PlanAtlasError
 
-from . import app, export, places, plans, sites
+from . import app, export, places, plans, sites, store
 
 __all__ = ["main", "build_parser"]
 
-GROUPS = (plans, places, sites, export, app)
+GROUPS = (plans, places, sites, store, export, app)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,7 +84,8 @@ def _message(exc: BaseException) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run a parsed command with the error convention; returns the exit code."""
-    name = "planatlas " + " ".join(x for x in (args.command, getattr(args, "export_command", None)) if x)
+    name = "planatlas " + " ".join(x for x in (args.command, getattr(args, "export_command", None),
+                                               getattr(args, "store_command", None)) if x)
     try:
         return int(args.func(args) or 0)
     except PlanAtlasError as exc:
