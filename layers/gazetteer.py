@@ -15,6 +15,7 @@ from pathlib import Path
 from shapely.geometry import shape
 
 from .model import CATEGORIES, STATUSES, Feature
+from .positions import check_fields, check_reference
 
 REQUIRED = ("id", "name", "categories", "subtype", "plans", "district", "adcode",
             "precision_m", "source", "status")
@@ -92,7 +93,14 @@ def feature_from_geojson(obj: dict, where: str, origin: str = "shipped") -> Feat
         check_lonlat(lon, lat, where)
     if not geom.is_valid:
         raise GazetteerError(f"{where}: invalid {geom.geom_type} (self-intersecting?)")
-    return Feature(
+    ref_lonlat = props.get("ref_lonlat")
+    if ref_lonlat is not None:
+        if (not isinstance(ref_lonlat, list) or len(ref_lonlat) != 2
+                or not all(isinstance(v, (int, float)) for v in ref_lonlat)):
+            raise GazetteerError(f"{where}: ref_lonlat must be [lon, lat] as published; got {ref_lonlat!r}")
+        check_lonlat(float(ref_lonlat[0]), float(ref_lonlat[1]), f"{where} ref_lonlat")
+        ref_lonlat = (float(ref_lonlat[0]), float(ref_lonlat[1]))
+    feature = Feature(
         id=fid, name=str(props["name"]), aliases=[str(a) for a in props.get("aliases") or []],
         categories=list(cats), subtype=str(props["subtype"]), tier=props.get("tier"),
         plans=list(props["plans"]), district=str(props["district"]), adcode=str(props["adcode"]),
@@ -100,7 +108,14 @@ def feature_from_geojson(obj: dict, where: str, origin: str = "shipped") -> Feat
         schematic=bool(props.get("schematic", False)), evidence=dict(props.get("evidence") or {}),
         note=props.get("note"), other_names=[str(a) for a in props.get("other_names") or []],
         indicators=[str(a) for a in props.get("indicators") or []],
-        origin=origin)
+        origin=origin, source_zh=str(props.get("source_zh") or ""),
+        method=str(props.get("method") or "estimate"), ref=props.get("ref"),
+        ref_crs=props.get("ref_crs"), ref_lonlat=ref_lonlat, conversion=props.get("conversion"),
+        offshore=props.get("offshore"))
+    problems = check_fields(feature, where)
+    if problems:
+        raise GazetteerError(problems[0])
+    return feature
 
 
 def load_file(path: Path, origin: str = "shipped") -> list[Feature]:
