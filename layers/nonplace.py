@@ -207,9 +207,18 @@ def event_suffix(name: str) -> str | None:
     return _ends_with(name, w.event_suffixes)
 
 
+# brand words that, after a place suffix, name the place's own brand ("东布洲长滩特色街区品牌" is
+# the street district of 东布洲长滩 promoted as a brand, not a product)
+_PLACE_BRAND_WORDS = ("品牌", "牌")
+
+
 def brand_suffix(name: str) -> str | None:
-    """The product word ``name`` ends with (``余东酱油`` → 酱油), else ``None``."""
-    return _ends_with(name, words().product_words)
+    """The product word ``name`` ends with (``余东酱油`` → 酱油), else ``None``.
+    A place promoted as a brand (``东布洲长滩特色街区品牌``) is not a product brand."""
+    s = _ends_with(name, words().product_words)
+    if s in _PLACE_BRAND_WORDS and name[: len(name) - len(s)].endswith(words().generic_suffixes):
+        return None
+    return s
 
 
 def name_reason(name: str) -> str | None:
