@@ -27,14 +27,6 @@ CATEGORY_COLORS = {
 STATUSES = ("approximate", "verified")
 # how a position was obtained from its reference (``Feature.method``)
 METHODS = ("direct", "proxy", "area_centroid", "town_centroid", "estimate", "survey")
-METHOD_LABELS = {
-    "direct": ("直接引用", "direct"),
-    "proxy": ("代理点（如其下的地铁站）", "proxy (e.g. the metro station under it)"),
-    "area_centroid": ("片区中心", "area centroid"),
-    "town_centroid": ("镇中心", "town centroid"),
-    "estimate": ("估计（无公开坐标）", "estimate (no public reference)"),
-    "survey": ("实地核查", "field survey"),
-}
 REF_CRSES = ("wgs84", "gcj02", "bd09")
 
 
