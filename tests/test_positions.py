@@ -137,3 +137,14 @@ def test_loading_rejects_dishonest_position_fields():
 
 def test_distance_is_metres():
     assert distance_m((113.0, 23.0), (113.0, 23.01)) == pytest.approx(1112, abs=2)
+
+
+def test_airports_are_their_airportsdata_reference_points(features):
+    """The airport features cite airportsdata (MIT, WGS-84): the installed package agrees."""
+    airportsdata = pytest.importorskip("airportsdata")
+    db = airportsdata.load()
+    for fid, icao in (("gz-baiyun-airport", "ZGGG"), ("tj-bh-binhai-airport", "ZBTJ")):
+        f = features[fid]
+        assert icao in f.ref and f.method == "direct"
+        a = db[icao]
+        assert distance_m((f.geometry.x, f.geometry.y), (a["lon"], a["lat"])) < 50
