@@ -54,8 +54,8 @@ def open_store(url: str | None = None, *, configured_default: bool = True, offli
         if url is None:
             import_legacy(store)
         return store
-    from .postgis import open_postgis
-    return open_postgis(target, offline_ok=offline_ok)
+    from .sync import open_team
+    return open_team(target, offline_ok=offline_ok)
 
 
 def _key() -> str:

@@ -21,22 +21,35 @@ def placed_feature(fid: str, rec: dict[str, Any]) -> Feature:
     who = rec.get("changed_by") or "user"
     src = rec.get("source") or "placed by hand"
     surveyed = src.startswith("field survey")
+    crs = rec.get("crs") or "wgs84"
     return Feature(id=fid, name=rec["name"], aliases=[], categories=[rec["category"]],
                    subtype="user", tier=None, plans=[rec["plan"]], district="", adcode="",
                    geometry=rec["geometry"], precision_m=float(rec["precision_m"]),
-                   source=f"{src} — {who} {when}".strip(), status="verified" if surveyed else "approximate",
-                   note=rec.get("note"), origin="user")
+                   source=f"{src} — {who} {when}".strip(),
+                   source_zh=f"{'实地核查' if surveyed else '用户标注'}：{who} {when}".strip(),
+                   status="verified" if surveyed else "approximate",
+                   note=rec.get("note"), origin="user", method="survey" if surveyed else "estimate",
+                   ref=f"user store, placed by {who}",
+                   conversion=f"{crs.split()[0]}→wgs84" if not crs.startswith("wgs84") else None)
 
 
 def with_position(f: Feature, rec: dict[str, Any]) -> Feature:
     """``f`` at the user's verified position ``rec`` (the shipped source kept as "previously")."""
     date = rec.get("survey_date") or (rec.get("changed_at") or "")[:10]
     src = rec.get("source") or "edit"
-    how = f"field survey {src}" if rec.get("survey_row") is not None else src
+    surveyed = rec.get("survey_row") is not None
+    how = f"field survey {src}" if surveyed else src
+    how_zh = f"实地核查 {src}" if surveyed else f"用户修改（{src}）"
+    crs = rec.get("crs")
     return dataclasses.replace(
         f, geometry=rec["geometry"], status="verified",
         precision_m=rec["precision_m"] if rec.get("precision_m") is not None else f.precision_m,
-        source=f"{how} ({date}); previously: {f.source}")
+        source=f"{how} ({date}); previously: {f.source}",
+        source_zh=f"{how_zh}（{date}）；此前：{f.source_label('zh')}",
+        method="survey" if surveyed else "estimate",
+        ref=f"survey file {src}" if surveyed else f"user store, {rec.get('changed_by') or 'user'}",
+        ref_crs=None, ref_lonlat=None,
+        conversion=f"{crs}→wgs84" if crs and crs != "wgs84" else None)
 
 
 def user_layer(features: Iterable[Feature], store=None) -> tuple[list[Feature], dict[str, int]]:

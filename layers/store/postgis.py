@@ -25,7 +25,7 @@ from .errors import PermissionRefused, SchemaError, StoreError
 from .geom import from_wkb
 from .schema import APPLICATION, SCHEMA_VERSION, missing_columns, pg_migrations
 
-__all__ = ["PostgisStore", "open_postgis", "init_server", "check_connection", "Unreachable",
+__all__ = ["PostgisStore", "init_server", "check_connection", "Unreachable",
            "SCHEMA", "CHANNEL", "VIEWER", "EDITOR", "connect"]
 
 SCHEMA = "planatlas"
@@ -393,16 +393,3 @@ def check_connection(conninfo: str) -> str:
         return f"connected, but {exc}"
     finally:
         store.close()
-
-
-def open_postgis(conninfo: str, *, offline_ok: bool = True) -> Store:
-    """The team store, or — if the server cannot be reached — the local replica (queued work)."""
-    store = PostgisStore(conninfo)
-    try:
-        return store.connect()
-    except Unreachable as exc:
-        if not offline_ok:
-            raise
-        from .sync import open_replica
-
-        return open_replica(conninfo, reason=str(exc))

@@ -22,7 +22,7 @@ from .config import configured, parse_target, sanitize
 from .errors import ConflictError, StoreError, StoreWarning
 from .records import ENTITIES
 
-__all__ = ["open_replica", "replica_path", "sync", "copy_store", "SyncReport", "label_of", "queued"]
+__all__ = ["open_team", "open_replica", "replica_path", "sync", "copy_store", "SyncReport", "label_of", "queued"]
 
 COPY_TABLES = ("plan_texts", "plans", "features", "positions", "operations", "op_items", "history")
 
@@ -40,6 +40,19 @@ def queued(replica) -> list[tuple[str, str, str | None]]:
         return [tuple(r) for r in tx.q(
             "SELECT q.op_id, q.state, q.message FROM sync_queue q JOIN operations o ON o.op_id = q.op_id "
             "ORDER BY o.seq")]
+
+
+def open_team(conninfo: str, *, offline_ok: bool = True):
+    """The team store, or — if the server cannot be reached — the local replica (queued work)."""
+    from .postgis import PostgisStore, Unreachable
+
+    store = PostgisStore(conninfo)
+    try:
+        return store.connect()
+    except Unreachable as exc:
+        if not offline_ok:
+            raise
+        return open_replica(conninfo, reason=str(exc))
 
 
 def open_replica(conninfo: str, *, reason: str = ""):
