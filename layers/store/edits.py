@@ -32,14 +32,16 @@ FEATURE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 def _geometry(geom, where: str):
     from planatlas.layers.gazetteer import check_lonlat
 
+    import shapely
+
+    if isinstance(geom, shapely.Geometry) and not geom.is_empty:
+        minx, miny, maxx, maxy = geom.bounds          # clear messages first: swapped, outside China
+        check_lonlat(minx, miny, where)
+        check_lonlat(maxx, maxy, where)
     try:
-        check_geometry(geom, where)
+        return check_geometry(geom, where)
     except BadValue as exc:
         raise InputError(str(exc)) from None
-    minx, miny, maxx, maxy = geom.bounds
-    check_lonlat(minx, miny, where)
-    check_lonlat(maxx, maxy, where)
-    return geom
 
 
 def _text(value, what: str, *, required: bool = True, limit: int = 200) -> str | None:

@@ -122,8 +122,9 @@ class GpkgStore(Store):
 
     kind = "gpkg"
 
-    def __init__(self, path: str | os.PathLike, *, queue: bool = False):
+    def __init__(self, path: str | os.PathLike, *, queue: bool = False, user: str | None = None):
         super().__init__()
+        self._user_name = user             # who writes (default: PLANATLAS_USER or the login)
         self.path = Path(path)
         self.label = str(self.path)
         self.queue = queue                 # offline replica: queue every operation for sync
@@ -135,6 +136,8 @@ class GpkgStore(Store):
 
     @property
     def user(self) -> str:
+        if self._user_name:
+            return self._user_name
         env = os.environ.get("PLANATLAS_USER")
         if env and env.strip():
             return env.strip()[:64]
