@@ -182,3 +182,83 @@ if __name__ == "__main__":
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+class TcpProxy:
+    """A 127.0.0.1 TCP forwarder to ``port`` that can be cut and restored — a server that goes
+    away and comes back, as a field team's laptop sees it."""
+
+    def __init__(self, port: int):
+        import threading
+
+        self.target = port
+        self.port = _free_port()
+        self._threads: list = []
+        self._conns: list = []
+        self._lock = threading.Lock()
+        self._server = None
+        self.up()
+
+    def up(self) -> None:
+        import threading
+
+        srv = socket.socket()
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", self.port))
+        srv.listen(64)
+        self._server = srv
+        t = threading.Thread(target=self._accept, args=(srv,), daemon=True)
+        t.start()
+
+    def _accept(self, srv) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = srv.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b) -> None:
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def down(self) -> None:
+        """Refuse new connections and cut the open ones."""
+        if self._server is not None:
+            try:
+                self._server.shutdown(socket.SHUT_RDWR)      # wakes the blocked accept()
+            except OSError:
+                pass
+            self._server.close()
+            self._server = None
+        with self._lock:
+            for c in self._conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                    c.close()
+                except OSError:
+                    pass
+            self._conns.clear()
