@@ -112,9 +112,27 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
+def _one_line_warnings() -> None:
+    """Store warnings (a quarantined file, offline work, a skipped row) as one stderr line each."""
+    import warnings
+
+    from planatlas.layers.store.errors import StoreWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, StoreWarning):
+            print(f"planatlas: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``planatlas`` command and ``python -m planatlas``."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    _one_line_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

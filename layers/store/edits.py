@@ -23,6 +23,14 @@ from planatlas.layers.model import CATEGORIES
 from .geom import BadValue, check_geometry
 from .records import Item, OpRecord, clean_state
 
+
+def _clean(entity: str, state: dict, where: str = "") -> dict:
+    """A state built from the caller's input: a bad value is the caller's (InputError)."""
+    try:
+        return clean_state(entity, state, where)
+    except BadValue as exc:
+        raise InputError(str(exc)) from None
+
 __all__ = ["Edits", "SURVEY_PRECISION_M", "FEATURE_ID"]
 
 SURVEY_PRECISION_M = 30.0      # typical hand-held GNSS / phone accuracy recorded for surveyed points
@@ -115,7 +123,7 @@ class Edits:
             live, base = self._current("feature", feature_id)
             if live is not None:
                 raise InputError(f"feature {feature_id!r} is already placed (version {base}); move or edit it")
-        return self.commit("place", [Item("feature", feature_id, None, clean_state("feature", state), base)],
+        return self.commit("place", [Item("feature", feature_id, None, _clean("feature", state), base)],
                            source=state["source"] or "", summary=f"place {state['name']}")
 
     def _placed(self, feature_id: str) -> tuple[dict, int]:
@@ -139,7 +147,7 @@ class Edits:
                 after["precision_m"] = _precision(precision_m)
             if source:
                 after["source"] = _text(source, "source", limit=500)
-            item = Item("feature", feature_id, before, clean_state("feature", after),
+            item = Item("feature", feature_id, before, _clean("feature", after),
                         version if base_version is None else base_version)
             return self.commit("move", [item], source=source or "map", summary=f"move {before['name']}")
         if version:          # a deleted placed feature
@@ -153,7 +161,7 @@ class Edits:
                  else (pos or {}).get("precision_m"), "crs": "wgs84", "geometry": geometry}
         item = Item("position", feature_id, pos and {k: v for k, v in pos.items() if k not in
                                                      ("version", "deleted", "changed_by", "changed_at", "op_id")},
-                    clean_state("position", after), pversion if base_version is None else base_version)
+                    _clean("position", after), pversion if base_version is None else base_version)
         return self.commit("move", [item], source=after["source"], summary=f"move {after['name'] or feature_id}")
 
     def edit_feature(self, feature_id: str, *, base_version: int | None = None, **changes) -> OpRecord:
@@ -175,7 +183,7 @@ class Edits:
                 after[k] = v
             else:
                 after[k] = _text(v, k, required=k in ("name", "plan"), limit=64 if k == "plan" else 2000)
-        item = Item("feature", feature_id, before, clean_state("feature", after),
+        item = Item("feature", feature_id, before, _clean("feature", after),
                     version if base_version is None else base_version)
         return self.commit("edit", [item], source="edit", summary=f"edit {after['name']}: {', '.join(sorted(changes))}")
 
@@ -193,7 +201,7 @@ class Edits:
         if live is not None and not replace:
             raise InputError(f"a user plan {plan_id!r} already exists in {self.label}; use --replace")
         sha = hashlib.sha256(data).hexdigest()
-        state = clean_state("plan", dict(meta, text_sha256=sha, size=len(data)), f"plan {plan_id}")
+        state = _clean("plan", dict(meta, text_sha256=sha, size=len(data)), f"plan {plan_id}")
         before = None if live is None else {k: live[k] for k in state}
         return self.commit("import_plan", [Item("plan", plan_id, before, state, version)],
                            texts={sha: bytes(data)}, source=source,
@@ -288,7 +296,7 @@ class Edits:
                                   "name": f.name}
             if base_versions is not None:
                 base = int(base_versions.get(fid, 0))
-            items.append(Item(entity, fid, before, clean_state(entity, state, f"feature {fid}"), base))
+            items.append(Item(entity, fid, before, _clean(entity, state, f"feature {fid}"), base))
         result = {"op": None, "path": self.label, "accepted": accepted, "skipped": skipped}
         if dry_run:
             return result

@@ -22,6 +22,8 @@ import warnings
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+from planatlas.layers.errors import InputError
+
 from .edits import Edits
 from .errors import Conflict, ConflictError, NothingToDo, StoreError, StoreWarning
 from .geom import BadValue, from_wkb, wkb_hex
@@ -190,7 +192,7 @@ class Store(Edits):
                 items.append(Item(entity, eid, state_from_json(entity, before, where),
                                   state_from_json(entity, after, where), int(base), int(ver),
                                   int(undo_ver) if undo_ver is not None else None))
-            except (BadValue, TypeError, ValueError) as exc:
+            except (BadValue, TypeError, ValueError, OverflowError) as exc:
                 if strict:
                     raise BadValue(f"operation {op.op_id} is damaged ({exc})") from None
         op.items = items
@@ -213,7 +215,7 @@ class Store(Edits):
                     op = self._op_from_row(row)
                     if items:
                         self._load_items(tx, op, strict=False)
-                except (BadValue, TypeError, ValueError):
+                except (BadValue, TypeError, ValueError, OverflowError):
                     continue
                 out.append(op)
         return out[::-1]
@@ -373,7 +375,7 @@ class Store(Edits):
         no conflict possible). Raises :class:`ConflictError` and writes nothing on a conflict.
         """
         if not items:
-            raise ValueError(f"{kind}: nothing to change")
+            raise InputError(f"{kind}: nothing to change")
         op_id = op_id or new_op_id()
         with self._transaction(write=True) as tx:
             who = user or tx.user

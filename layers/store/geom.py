@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import struct
 
+from .errors import StoreError
+
 __all__ = ["BadValue", "gpkg_blob", "gpkg_geom", "wkb_hex", "from_wkb", "check_geometry", "SRS"]
 
 SRS = 4326
@@ -15,8 +17,8 @@ _TYPES = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "Mu
 MAX_COORDS = 200_000
 
 
-class BadValue(ValueError):
-    """A value read from the store is unusable (the message says why)."""
+class BadValue(StoreError):
+    """A value read from the store is unusable (the message says why; exit code 1)."""
 
 
 def check_geometry(geom, where: str = "geometry"):

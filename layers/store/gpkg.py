@@ -350,12 +350,19 @@ class GpkgStore(Store):
             try:
                 yield tx
                 con.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 try:
                     con.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
-                raise
+                if not isinstance(exc, sqlite3.Error):
+                    raise
+                if isinstance(exc, sqlite3.DatabaseError) and (
+                        "malformed" in str(exc) or type(exc) is sqlite3.DatabaseError):
+                    self._quarantine(f"{type(exc).__name__}: {exc}")
+                    raise StoreError(f"{self.path} turned out to be damaged ({exc}); it was moved "
+                                     f"aside and nothing was changed — try again") from None
+                raise StoreError(f"{self.path}: {exc}") from None
 
     def _on_commit(self, tx, op) -> None:
         if self.queue:

@@ -31,9 +31,6 @@ def status() -> dict[str, Any]:
             info["state"] = f"OFFLINE — working on {store.path}"
             info["queued"] = sum(1 for _o, s, _m in q if s == "queued")
             info["conflicts"] = [f"{o}: {m}" for o, s, m in q if s == "conflict"]
-        else:
-            info["state"] = "online" if kind == "postgis" else ("ready" if store.exists() else
-                                                               "empty (created on the first change)")
         if kind == "postgis" and not getattr(store, "offline", False):
             info["role"] = store.role()
         info["schema"] = f"{getattr(store, 'schema_version', 0) or SCHEMA_VERSION} (this PlanAtlas: {SCHEMA_VERSION})"
@@ -41,6 +38,9 @@ def status() -> dict[str, Any]:
                             "verified positions": len(store.positions()),
                             "imported plans": len(store.plan_records()),
                             "operations": store.last_seq()}
+        if not getattr(store, "offline", False):
+            info["state"] = "online" if kind == "postgis" else ("ready" if store.exists() else
+                                                               "empty (created on the first change)")
         if store.notices:
             info["warnings"] = list(store.notices)
     except StoreError as exc:
