@@ -50,14 +50,16 @@ def _where(conninfo: str) -> str:
     return f"{p.get('user') or os.environ.get('PGUSER') or 'you'}@{host}:{port}/{p.get('dbname') or '(default db)'}"
 
 
-def connect(conninfo: str, *, autocommit: bool = True):
-    """A psycopg connection, errors turned into one clear line (never with a password)."""
+def connect(conninfo: str, *, autocommit: bool = True, password: str | None = None):
+    """A psycopg connection, errors turned into one clear line (never with a password).
+    ``password`` (the app's connection test) is used for this connection only."""
     import psycopg
 
     timeout = int(os.environ.get("PLANATLAS_CONNECT_TIMEOUT", "5"))
+    extra = {"password": password} if password else {}
     try:
         return psycopg.connect(conninfo, autocommit=autocommit, connect_timeout=timeout,
-                               application_name="planatlas")
+                               application_name="planatlas", **extra)
     except psycopg.Error as exc:
         raise _connect_error(conninfo, exc) from None
 
@@ -129,9 +131,10 @@ class PostgisStore(Store):
     kind = "postgis"
     offline = False
 
-    def __init__(self, conninfo: str):
+    def __init__(self, conninfo: str, *, password: str | None = None):
         super().__init__()
         self.conninfo = conninfo
+        self._password = password          # only for a connection test; never saved
         self.label = _where(conninfo)
         self._conn = None
         self._user = ""
@@ -144,11 +147,25 @@ class PostgisStore(Store):
         with self._lock:
             if self._conn is not None and not self._conn.closed:
                 return self
-            self._conn = connect(self.conninfo)
-            with self._conn.cursor() as cur:
-                cur.execute("SELECT current_user")
-                self._user = cur.fetchone()[0]
-            self.schema_version = self._check_schema()
+            import psycopg
+
+            self._conn = connect(self.conninfo, password=self._password)
+            try:
+                with self._conn.cursor() as cur:
+                    cur.execute("SELECT current_user")
+                    self._user = cur.fetchone()[0]
+                self.schema_version = self._check_schema()
+            except psycopg.errors.InsufficientPrivilege:
+                self.close()
+                raise PermissionRefused(
+                    f"{self._user or 'this login'} has no access to the PlanAtlas store {self.label}; "
+                    f"ask its owner: 'planatlas store init --viewer {self._user}' (or --editor)") from None
+            except psycopg.Error as exc:
+                self.close()
+                raise _connect_error(self.conninfo, exc) from None
+            except StoreError:
+                self.close()
+                raise
             return self
 
     def close(self) -> None:
@@ -381,9 +398,9 @@ def init_server(conninfo: str, *, editors: list[str] = (), viewers: list[str] = 
     return out
 
 
-def check_connection(conninfo: str) -> str:
+def check_connection(conninfo: str, *, password: str | None = None) -> str:
     """One line: connected as whom, schema version, role — or the clear reason why not."""
-    store = PostgisStore(conninfo)
+    store = PostgisStore(conninfo, password=password)
     try:
         store.connect()
         role = store.role()
