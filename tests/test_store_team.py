@@ -292,3 +292,47 @@ def test_kill_9_mid_write_leaves_the_store_consistent(backend, tmp_path):
     s.undo()
     assert consistent(s) == seen[-1] + 1
     s.close()
+
+
+def _system_qgis() -> str | None:
+    py = "/usr/bin/python3"
+    if not Path(py).exists():
+        return None
+    ok = subprocess.run([py, "-c", "import qgis.core"], capture_output=True, timeout=120).returncode == 0
+    return py if ok else None
+
+
+def test_qgis_opens_the_team_tables_styled(team, pg, tmp_path):
+    """Done-when of issue 17: QGIS opens the PostGIS tables coloured (run where QGIS is installed:
+    Debian qgis python3-qgis; elsewhere skipped with that reason)."""
+    py = _system_qgis()
+    if py is None:
+        pytest.skip("QGIS (Debian python3-qgis) is not installed: the QGIS styled-open check was not run")
+    from planatlas.layers.model import CATEGORIES, CATEGORY_COLORS
+    from planatlas.layers.store.records import Item
+
+    s = store.current_store()
+    for i, cat in enumerate(CATEGORIES):
+        s.place_feature(f"示例{i}", shapely.Point(113.30 + 0.01 * i, 23.10 + 0.004 * i), "guangzhou", cat, 20)
+    s.commit("accept", [Item("position", f"gz-demo-{i}", None, {
+        "name": f"核实{i}", "status": "verified", "survey_date": "2024-05-01", "source": "s.csv",
+        "survey_row": i + 1, "survey_status": "moved", "distance_m": 300.0, "precision_m": 30.0,
+        "crs": "gcj02", "geometry": shapely.Point(113.305 + 0.01 * i, 23.095)}, 0) for i in range(3)],
+        source="s.csv", hints={f"gz-demo-{i}": {"geometry": shapely.Point(113.303 + 0.01 * i, 23.092),
+                                                "status": "approximate", "source": "shipped"} for i in range(3)})
+    out = tmp_path / "qgis.png"
+    db = team.rsplit("/", 1)[1]
+    run = subprocess.run([py, str(HERE / "qgis_check.py"), "127.0.0.1", str(pg.port), db, "postgres", str(out)],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    info = json.loads(run.stdout.strip().splitlines()[-1])
+    assert info["features"]["valid"] and info["features"]["count"] == 4
+    assert info["features"]["renderer"] == "categorizedSymbol"
+    assert info["features"]["categories"] == list(CATEGORIES)
+    assert info["features"]["colours"] == [CATEGORY_COLORS[c] for c in CATEGORIES]
+    assert info["positions"]["renderer"] == "categorizedSymbol" and info["positions"]["count"] == 3
+    assert info["history"]["valid"] and info["history"]["count"] == 7
+    assert out.exists() and out.stat().st_size > 5000
+    if os.environ.get("PLANATLAS_SAVE_QGIS_PNG"):
+        import shutil
+        shutil.copy(out, os.environ["PLANATLAS_SAVE_QGIS_PNG"])
