@@ -1,5 +1,6 @@
 """Team store under load (issue 17): 8 concurrent clients against one PostGIS, each accepting
-1,000 survey rows (100 accept operations of 10 rows, each based on the versions it just read)
+1,000 survey rows (100 accept operations of 10 rows, each based on the versions of its sites it
+just read — a colleague's commit in between is a conflict)
 and placing 200 features; then the same workload on the embedded GeoPackage with one client.
 
     python benchmarks/store.py [--clients 8] [--rows 1000] [--places 200]
@@ -55,7 +56,7 @@ def _client(url: str, seed: int, rows: int, places: int, batch: int) -> None:
         t0 = time.perf_counter()
         try:
             if kind == "accept":
-                res = s.accept(job, base_versions=s.versions())
+                res = s.accept(job, base_versions=s.versions(list(job.features)))
                 ops.append(res["op"])
                 accepted_rows += len(res["accepted"])
             else:

@@ -336,3 +336,27 @@ def test_qgis_opens_the_team_tables_styled(team, pg, tmp_path):
     if os.environ.get("PLANATLAS_SAVE_QGIS_PNG"):
         import shutil
         shutil.copy(out, os.environ["PLANATLAS_SAVE_QGIS_PNG"])
+
+
+def test_two_accept_survey_commands_started_together_both_land(data_dir, tmp_path):
+    """The issue-10 audit's case with the real command: two `planatlas accept-survey` runs on
+    different sites started at the same moment both land (2 trials; 20 trials of the same race
+    with worker processes above)."""
+    from planatlas.layers.atlas import load_atlas
+    from test_sites_data import point_features, survey_points, write_csv
+
+    feats = point_features(list(load_atlas(reload=True).features.values()))[:8]
+    files = []
+    for k, part in enumerate((feats[:4], feats[4:])):
+        rows = [[f.name, x, y] for f, x, y in survey_points(part, seed=k)]
+        files.append(write_csv(tmp_path / f"team{k}.csv", ["名称", "经度", "纬度"], rows))
+    env = dict(os.environ)
+XX, str(f), "--json"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                 for f in files]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+        claimed = {json.loads(o[0])["op"] for o in outs}
+        logged = {o.op_id for o in store.open_store().operations()}
+        assert claimed <= logged
+    assert len([o for o in store.open_store().operations() if o.kind == "accept"]) == 4

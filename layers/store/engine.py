@@ -159,12 +159,17 @@ class Store(Edits):
             raise BadValue(f"plan text {sha256[:12]} is damaged (hash mismatch)")
         return data
 
-    def versions(self) -> dict[str, int]:
-        """feature id -> version of its user record (placed feature or position), tombstones too."""
+    def versions(self, ids: list[str] | None = None) -> dict[str, int]:
+        """feature id -> version of its user record (placed feature or position), tombstones
+        too; only ``ids`` if given."""
         out: dict[str, int] = {}
+        if ids is not None and not ids:
+            return out
+        where = "" if ids is None else f" WHERE feature_id IN ({', '.join(['%s'] * len(ids))})"
         with self._transaction(write=False) as tx:
             for table in ("positions", "features"):
-                for fid, ver in tx.q(f"SELECT feature_id, version FROM {tx.tab(table)}"):
+                for fid, ver in tx.q(f"SELECT feature_id, version FROM {tx.tab(table)}{where}",
+                                     list(ids or [])):
                     if isinstance(fid, str) and isinstance(ver, int):
                         out[fid] = ver
         return out
