@@ -351,7 +351,8 @@ def test_two_accept_survey_commands_started_together_both_land(data_dir, tmp_pat
         rows = [[f.name, x, y] for f, x, y in survey_points(part, seed=k)]
         files.append(write_csv(tmp_path / f"team{k}.csv", ["名称", "经度", "纬度"], rows))
     env = dict(os.environ)
-XX, str(f), "--json"],
+    for _trial in range(2):
+        procs = [subprocess.Popen([sys.executable, "-m", "planatlas", "accept-survey", str(f), "--json"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                  for f in files]
         outs = [p.communicate(timeout=300) for p in procs]
