@@ -170,9 +170,10 @@ class GpkgStore(Store):
             return
         except OSError as exc:
             raise StoreError(f"{self.path} is damaged ({why}) and cannot be moved aside: {exc.strerror}") from None
-        journal = self.path.with_name(self.path.name + "-journal")
-        if journal.exists():
-            os.replace(journal, target.with_name(target.name + "-journal"))
+        for side in ("-journal", "-wal", "-shm"):       # SQLite's own sidecar files go along
+            extra = self.path.with_name(self.path.name + side)
+            if extra.exists():
+                os.replace(extra, target.with_name(target.name + side))
         self.quarantined.append(target)
         self._warn(f"{self.path} was damaged or not a PlanAtlas store ({why}); it was moved aside to "
                    f"{target.name} and an empty store is used — nothing in it was deleted")
