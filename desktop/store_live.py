@@ -51,6 +51,7 @@ class FeedWorker(QObject):
                         report = sync.sync(self.url)
                         self.synced = True
                         self.stateChanged.emit("online", "; ".join(report.lines()))
+                        self.opsReady.emit([self._snapshot()])     # what changed meanwhile
                     feed = ChangeFeed(self.url, ignore_client=self.client, since_seq=self.since)
                     if offline:
                         offline = False
@@ -70,6 +71,22 @@ class FeedWorker(QObject):
                 self.stop.wait(3.0)
         if feed is not None:
             feed.close()
+
+
+    def _snapshot(self):
+        """Every live feature and position of the team store, as one pseudo-operation."""
+        from planatlas.layers.store import Item, OpRecord, open_store
+
+        s = open_store(self.url, offline_ok=False)
+        try:
+            items = [Item(entity, fid, None, {k: v for k, v in rec.items()
+                                              if k not in ("version", "deleted", "changed_by", "changed_at", "op_id")},
+                          version=rec["version"])
+                     for entity, rows in (("feature", s.user_features()), ("position", s.positions()))
+                     for fid, rec in rows.items()]
+        finally:
+            s.close()
+        return OpRecord("snapshot", "snapshot", "", "", summary="sync", client="snapshot", items=items)
 
 
 class StoreLink(QObject):
@@ -172,6 +189,11 @@ class StoreLink(QObject):
         atlas = self.win.atlas
         changed, structural, notes = [], False, []
         for op in ops:
+            if op.kind == "snapshot":              # after an offline spell: placed features gone since
+                live = {it.id for it in op.items if it.entity == "feature"}
+                for fid in [i for i, f in atlas.features.items() if f.origin == "user" and i not in live]:
+                    atlas.features.pop(fid)
+                    structural = True
             n = 0
             for it in op.items:
                 if it.entity == "plan":
@@ -194,7 +216,7 @@ class StoreLink(QObject):
                     atlas.features[it.id] = f
                     changed.append(f)
                 n += 1
-            if op.client != getattr(self._store, "client", None):
+            if op.kind != "snapshot" and op.client != getattr(self._store, "client", None):
                 notes.append(tr("store.live", who=op.user, what=op.summary, n=n))
         if structural:
             self._rebuild_scene()

@@ -98,3 +98,31 @@ def test_store_dialog_tests_in_a_thread_and_keeps_no_password(qtbot, team_env, p
         dlg.test_connection()
     assert "unreachable" in got.args[0]
     add_pgpass(url, "dora-pw")
+
+
+def test_window_works_offline_and_syncs_when_the_server_is_back(qtbot, team_env, pg, tmp_path, monkeypatch):
+    from pgcluster import TcpProxy
+
+    proxy = TcpProxy(pg.port)
+    field = team_env.replace(f":{pg.port}/", f":{proxy.port}/")
+    monkeypatch.setenv("PLANATLAS_STORE", field)
+    monkeypatch.setenv("PLANATLAS_CONNECT_TIMEOUT", "2")
+    _reset()
+    from planatlas.layers.store import sync
+    sync.sync(field)                                           # the laptop's copy, taken online
+    proxy.down()
+    _reset()
+    with pytest.warns(store.StoreWarning, match="working offline"):
+        w = _window(qtbot, tmp_path, "field")
+    assert getattr(w.store_link.store, "offline", False)
+    op = w.store_link.place("野外新点", PA, "guangzhou", "scenic_area", 15)      # queued offline
+    assert op is not None and op.ids[0] in w.state.scene.index
+    server = store.open_store(team_env)
+    assert op.ids[0] not in server.user_features()
+    proxy.up()                                                 # back in range: the app pushes
+    qtbot.waitUntil(lambda: op.ids[0] in server.user_features(), timeout=20000)
+    qtbot.waitUntil(lambda: "reachable again" in w.statusBar().currentMessage()
+                    or "已重新连接" in w.statusBar().currentMessage(), timeout=5000)
+    assert "1 operation(s) pushed" in w.statusBar().currentMessage()
+    server.close()
+    proxy.down()
