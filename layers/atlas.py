@@ -81,6 +81,39 @@ class Atlas:
     def features_of(self, clause_id: str) -> list[str]:
         return self.links.features_of(clause_id)
 
+    # ------------------------------------------------------------ canonical indicators
+    def indicator_of(self, target_id: str):
+        """The canonical indicator of a target: a ``layers.indicators.Match`` (key, evidence)."""
+        return self.compare_row(target_id).match
+
+    def compare_row(self, target_id: str):
+        """The target as a ``layers.compare.CompareRow`` (canonical indicator, normalised value,
+        duplicate mark, annual growth)."""
+        from .compare import rows_of
+        t = self.target(target_id)
+        for r in rows_of(self, t.plan):
+            if r.target.id == target_id:
+                return r
+        raise KeyError(f"unknown target {target_id!r}")    # pragma: no cover - same plan, same ids
+
+    def target_counts(self, plans=None, kinds=("target",)) -> dict[str, int]:
+        """Feature id -> number of targets tied to it (clauses naming it, or scoped to it), of
+        the given kinds and plans; a figure stated twice (summary and body) counts once."""
+        from .compare import rows_of
+        plans = set(plans) if plans else None
+        dup = {r.target.id for pid in self.plans for r in rows_of(self, pid) if r.duplicate_of}
+        out: dict[str, int] = {}
+        for fid in self.features:
+            n = 0
+            for tid in self.links.target_ids(fid):
+                t = self._targets.get(tid)
+                if (t is not None and t.kind in kinds and tid not in dup
+                        and (plans is None or t.plan in plans)):
+                    n += 1
+            if n:
+                out[fid] = n
+        return out
+
     def unlocated(self, plan_id: str) -> list[dict]:
         return unlocated(self.plans[plan_id], list(self.features.values()), load_excluded())
 
