@@ -34,6 +34,7 @@ from planatlas.desktop.render import MapView
 from planatlas.desktop.search_panel import SearchPanel
 from planatlas.desktop.site_table import SiteListPanel
 from planatlas.desktop.state import AtlasState
+from planatlas.desktop.targets_window import open_targets_window
 
 __all__ = ["MainWindow", "main", "ORG", "APP"]
 
@@ -170,6 +171,8 @@ class MainWindow(QMainWindow):
         self.menu_lang = self.menu_view.addMenu("")
         for lang in i18n.LANGUAGES:
             self.menu_lang.addAction(self.actions_by_key[f"act.lang_{lang}"])
+        self.menu_view.addSeparator()
+        self.menu_view.addAction(self._act("act.targets", lambda: open_targets_window(self), "Ctrl+T"))
         self.menu_tools = mb.addMenu("")
         self.menu_tools.addAction(pan)
         self.menu_tools.addAction(meas)

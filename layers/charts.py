@@ -298,10 +298,10 @@ def growth_figure(rows, *, lang: str = "zh", fig=None, vocab: Vocabulary | None 
 # --------------------------------------------------------------------------- output
 
 def png_bytes(fig, dpi: int = 150) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    """The figure as PNG bytes (for the XLSX export and tests)."""
     buf = io.BytesIO()
     with _style():
-        FigureCanvasAgg(fig).print_png(buf, dpi=dpi)  # noqa - keeps the figure's own canvas
+        fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
 

@@ -111,18 +111,23 @@ def map_plan(plan: Plan, vocab: Vocabulary | None = None, *, clause_text=None) -
 
 
 def _mark_duplicates(rows: list[CompareRow]) -> None:
-    """The same figure stated twice (a summary and a body clause, prose and 表1) is one target."""
-    first: dict[tuple, str] = {}
+    """The same figure stated twice (a summary and a body clause, prose and 表1) is one target:
+    same indicator, kind, comparator, value, unit and synonym, and the same year or no year.
+    The first statement with a year is kept; the others point to it."""
+    groups: dict[tuple, list[CompareRow]] = {}
     for r in rows:
-        if r.key == OTHER:
-            continue
-        t = r.target
-        k = (r.key, t.kind, t.year, t.comparator, t.value, t.upper, t.unit, t.basis,
-             r.match.evidence.matched)
-        if k in first:
-            r.duplicate_of = first[k]
-        else:
-            first[k] = t.id
+        if r.key != OTHER:
+            t = r.target
+            groups.setdefault((r.key, t.kind, t.comparator, t.value, t.upper, t.unit, t.basis,
+                               r.match.evidence.matched), []).append(r)
+    for same in groups.values():
+        years = sorted({r.year for r in same if r.year is not None}) or [None]
+        for year in years:
+            one = [r for r in same if r.year in (year, None)]
+            keep = next((r for r in one if r.year is not None), one[0])
+            for r in one:
+                if r is not keep and r.duplicate_of is None:
+                    r.duplicate_of = keep.target.id
 
 
 def _annualise(rows: list[CompareRow], vocab: Vocabulary) -> None:
