@@ -59,17 +59,15 @@ def canonical_of(atlas, target) -> tuple[str, str]:
 
 
 class TargetsTable(QTableWidget):
-    """Targets as rows (indicator[, canonical indicator], year, comparator, value, unit, scope
-    [, line]); the source text is the tooltip (the evidence on the canonical indicator);
+    """Targets as rows (indicator, year, comparator, value, unit, scope[, line][, canonical
+    indicator]); the source text is the tooltip (the evidence on the canonical indicator);
     activating a row calls ``on_activate(target)``. ``canonical(target)`` → (label, evidence)."""
     COLS = ("col.indicator", "col.year", "col.comparator", "col.value", "col.unit", "col.scope")
 
     def __init__(self, on_activate, *, with_line: bool = False, double_click: bool = False,
                  canonical=None, parent=None):
-        cols = list(self.COLS)
-        if canonical is not None:
-            cols.insert(1, "col.canonical")
-        self.cols = tuple(cols) + (("col.line",) if with_line else ())
+        self.cols = (self.COLS + (("col.line",) if with_line else ())
+                     + (("col.canonical",) if canonical is not None else ()))
         self.canonical = canonical
         super().__init__(0, len(self.cols), parent)
         self.rows: list = []

@@ -56,6 +56,7 @@ class TargetsWindow(QWidget):
         self.plan_ids = list(atlas.plans)
         self.checked_plans = set(self.plan_ids)
         self.rows: list = []
+        self._stale: set[str] = set(CHARTS)      # charts drawn when shown (or asked for)
 
         self.indicator = QComboBox()
         self.indicator.setMinimumWidth(260)
@@ -117,6 +118,7 @@ class TargetsWindow(QWidget):
         lay.addWidget(self.tabs, 1)
         lay.addWidget(self.status)
 
+        self.tabs.currentChanged.connect(lambda _i: self.draw_charts())
         self.indicator.currentIndexChanged.connect(lambda _i: self.refresh())
         self.baselines.toggled.connect(lambda _on: self.refresh())
         self.other.toggled.connect(lambda _on: self.refresh())
@@ -148,8 +150,10 @@ class TargetsWindow(QWidget):
         i = self.indicator.findData(key)
         if i < 0:
             raise KeyError(f"no targets of indicator {key!r} in these plans")
-        self.indicator.setCurrentIndex(i)
-        self.refresh()
+        if i == self.indicator.currentIndex():
+            self.refresh()
+        else:
+            self.indicator.setCurrentIndex(i)        # refreshes
 
     def set_plans(self, plan_ids) -> None:
         wanted = set(plan_ids)
@@ -173,6 +177,7 @@ class TargetsWindow(QWidget):
         self.rows = compare(self.state.atlas, key, plans, baselines=self.baselines.isChecked(),
                             include_other=self.other.isChecked()) if plans else []
         self._fill_table()
+        self._stale = set(CHARTS)
         self.draw_charts()
         self._status(plans)
 
@@ -275,10 +280,19 @@ class TargetsWindow(QWidget):
             return charts.timeline_figure(self.rows, plans, lang=lang, fig=fig)
         return charts.growth_figure(self.rows, lang=lang, fig=fig, vocab=self.vocab)
 
-    def draw_charts(self) -> None:
-        for name in CHARTS:
+    def chart(self, name: str):
+        """The on-screen figure of chart ``name``, brought up to date."""
+        if name in self._stale:
+            self._stale.discard(name)
             self.draw_chart(name, self.figures[name])
             self.canvases[name].draw_idle()
+        return self.figures[name]
+
+    def draw_charts(self) -> None:
+        """Redraw the chart on the current tab (the others when they are shown)."""
+        i = self.tabs.currentIndex()
+        if i >= 1:
+            self.chart(CHARTS[i - 1])
 
     def export_chart(self, name: str, path) -> Path:
         """Save chart ``name`` at slide size (9 × 5 in at 200 dpi for PNG), whatever the window size."""
