@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from planatlas.desktop.i18n import language, tr
 from planatlas.desktop.state import AtlasState
+from planatlas.layers.compare import COMPARATOR_SIGNS as _CMP
 from planatlas.layers.errors import PlanAtlasError
 
 __all__ = ["TargetsWindow", "open_targets_window", "CHARTS"]
@@ -33,7 +34,6 @@ COLUMNS = ("tcol.plan", "tcol.indicator", "tcol.year", "tcol.comparator", "tcol.
 NUMERIC = (2, 4, 6, 7)          # year, target, as written, growth sort as numbers
 SORT_ROLE = Qt.UserRole + 1
 CLAUSE_ROLE = Qt.UserRole + 2
-_CMP = {">": "＞", ">=": "≥", "~": "≈", "<=": "≤", "=": "", "range": ""}
 
 
 def _num(v: float | None) -> str:

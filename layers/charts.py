@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 from .errors import InputError
 from .fonts import font_path
+from .compare import COMPARATOR_SIGNS as _CMP
 from .indicators import OTHER, Vocabulary, vocabulary
 
 __all__ = ["bars_figure", "timeline_figure", "growth_figure", "save_figure", "png_bytes",
@@ -28,7 +29,6 @@ __all__ = ["bars_figure", "timeline_figure", "growth_figure", "save_figure", "pn
 CHART_FORMATS = ("png", "svg", "pdf")
 # Okabe–Ito, colour-blind safe; one colour per target year / plan
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-_CMP = {">": "＞", ">=": "≥", "~": "≈", "=": "", "<=": "≤", "range": ""}
 TEXT = {
     "bars.title": ("{label}：各规划目标", "{label}: targets by plan"),
     "bars.implied": ("斜线 = 由相对目标推算（{how}）", "hatched = implied by a relative target ({how})"),
@@ -128,7 +128,9 @@ def bar_data(rows: Iterable, key: str) -> dict[str, Any]:
                      comparator=implied["comparator"] if implied else t.comparator)
     years = sorted({y for _, y in bars})
     unit = units.pop() if len(units) == 1 else ("个数" if rows and rows[0].quantity.dim == "count" else "")
-    return {"unit": unit, "plans": list(plans.items()), "years": years, "bars": bars}
+    counts = bool(rows) and all(r.quantity.dim == "count" for r in rows)
+    return {"unit": unit, "plans": list(plans.items()), "years": years, "bars": bars,
+            "counts": counts}
 
 
 # --------------------------------------------------------------------------- charts
@@ -207,6 +209,9 @@ def _bars_panel(ax, data: dict, label: str, lang: str, notes: list[str], colors:
     ax.set_xlim(-0.5, len(plans) - 0.5)
     ax.set_ylabel(data["unit"])
     ax.set_ylim(0, top * 1.22)
+    if data["counts"]:
+        from matplotlib.ticker import MaxNLocator
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color="#ddd", linewidth=0.6)
     ax.set_axisbelow(True)
 

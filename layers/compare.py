@@ -32,9 +32,12 @@ from .export.records import citation_label
 from .indicators import OTHER, Match, Quantity, Vocabulary, classify, normalise, vocabulary
 from .model import Plan, Target
 
-__all__ = ["CompareRow", "compare", "map_plan", "rows_of", "plan_label", "GROWABLE_DIMS"]
+__all__ = ["CompareRow", "compare", "map_plan", "rows_of", "plan_label", "GROWABLE_DIMS",
+           "COMPARATOR_SIGNS"]
 
 GROWABLE_DIMS = ("CNY", "USD", "TEU", "t", "person_times", "persons", "pieces")
+# how a comparator is shown before a number (突破 ＞1500, 不少于 ≥100, 左右 ≈10)
+COMPARATOR_SIGNS = {">": "＞", ">=": "≥", "~": "≈", "<": "＜", "<=": "≤", "=": "", "range": ""}
 _CUMULATIVE = re.compile(r"累计")
 _BASIS_YEAR = re.compile(r"(20\d\d)")
 
@@ -156,7 +159,7 @@ def _annualise(rows: list[CompareRow], vocab: Vocabulary) -> None:
                              "display": q.display * t.value, "display_unit": q.display_unit,
                              "comparator": _stronger(base.target.comparator, t.comparator),
                              "from": base.target.id,
-                             "how": f"{t.value:g} × {q.display:g}{q.display_unit} ({y0}, {base.target.id})"}
+                             "how": f"{t.value:g} × {q.display:g}{q.display_unit} ({y0}, {base.citation})"}
         elif r in levels and t.kind == "target":
             base = _base(levels, r, r.year, exact=False)
             if base is None or base.quantity.value <= 0:

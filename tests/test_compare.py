@@ -30,15 +30,6 @@ def atlas():
     return load_atlas()
 
 
-@pytest.fixture
-def datadir(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
-    from planatlas.layers import atlas as mod
-    mod._CACHE.clear()
-    yield tmp_path / "data"
-    mod._CACHE.clear()
-
-
 def _year(actual, expected) -> bool:
     return actual in (expected, None)
 

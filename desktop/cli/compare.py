@@ -29,7 +29,8 @@ def _growth(d: dict) -> str:
     g = d["growth"]
     if not g:
         return ""
-    cmp_ = {">": "＞", ">=": "≥", "~": "≈"}.get(g["comparator"], "")
+    from planatlas.layers.compare import COMPARATOR_SIGNS
+    cmp_ = COMPARATOR_SIGNS.get(g["comparator"], "")
     return f"{cmp_}{g['annual_pct']:.1f}%/yr {g['method']}"
 
 
