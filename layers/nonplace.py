@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["responsible_spans", "is_org_context", "name_reason", "is_generic", "org_suffix",
+__all__ = ["responsible_spans", "is_org_context", "name_reason", "is_generic", "is_slogan", "org_suffix",
            "event_suffix", "brand_suffix", "Words", "words"]
 
 DATA = Path(__file__).resolve().parent / "data" / "nonplace.toml"
@@ -234,7 +234,16 @@ def name_reason(name: str) -> str | None:
     return None
 
 
-_NUMERAL = re.compile(r"^(?:[\d一二两三四五六七八九十百千]+(?:个|条|大|座|家|处|批|片|类|级|种)?)")
+_SLOGAN = re.compile(r"^[一二两三四五六七八九十]{1,2}[\u4e00-\u9fff]{1,2}[一二两三四五六七八九十百]{1,2}[\u4e00-\u9fff]{1,2}$|"
+                     r"\d+\s*[+＋]\s*\d+")
+
+
+def is_slogan(name: str) -> bool:
+    """``两圈四街``, ``一江两岸``, ``1+10+N`` — a numbered slogan, not a place."""
+    return bool(_SLOGAN.search(re.sub(r"\s+", "", name)))
+
+
+_NUMERAL = re.compile(r"^(?:[\d一二两三四五六七八九十百千]+(?:个|条|大|座|家|处|批|片|类|级|种|型)?)")
 
 
 def _only_modifiers(rest: str, single_ok: bool) -> bool:
