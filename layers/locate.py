@@ -154,3 +154,32 @@ def excluded_reason(name: str, excluded: list[tuple[str, str]]) -> str | None:
             return reason
     best = [(len(n), r) for n, r in excluded if n and (n in key or key in n)]
     return max(best)[1] if best else None
+
+
+def unlocated(plan, mentions, linked: dict[str, list[tuple[int, int, int | None]]], features: list[Feature],
+              excluded: list[dict]) -> list[dict]:
+    """Recognised places of ``plan`` that no gazetteer feature covers, each with how it would be
+    located (admin unit or not at all) and, when a curated ``*.excluded.json`` entry covers it,
+    ``explained`` = its reason.  ``linked`` maps clause id → spans already linked to features."""
+    r = plan.region
+    region = region_unit(r.province, r.city, r.district, r.adcode)
+    ex = [(normalise_name(e["surface"]), e["reason"]) for e in excluded if e.get("plan") in (plan.id, "*")]
+    texts = {}
+    for c in plan.clauses:
+        texts[(c.id, None)] = c.text
+        for i, n in enumerate(c.notes):
+            texts[(c.id, i)] = n
+    out = []
+    for m in mentions:
+        spans = linked.get(m.clause, [])
+        if any(note == m.in_note and s < m.end and m.start < e for s, e, note in spans):
+            continue
+        text = texts.get((m.clause, m.in_note), "")
+        loc = locate(m.name, features, region, _sentence(text, m.start, m.end) if text else "")
+        if loc.status == "gazetteer":
+            continue
+        d = m.to_dict()
+        d["explained"] = excluded_reason(m.name, ex)
+        d["location"] = loc.to_dict()
+        out.append(d)
+    return out

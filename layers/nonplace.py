@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["responsible_spans", "is_org_context", "name_reason", "is_generic", "is_slogan", "org_suffix",
+__all__ = ["responsible_spans", "is_org_context", "name_reason", "is_generic", "is_slogan", "only_modifiers",
+           "org_suffix",
            "event_suffix", "brand_suffix", "Words", "words"]
 
 DATA = Path(__file__).resolve().parent / "data" / "nonplace.toml"
@@ -261,6 +262,12 @@ def _only_modifiers(rest: str, single_ok: bool) -> bool:
             if (single_ok or len(mod) > 1) and rest.startswith(mod, i):
                 ok[i + len(mod)] = True
     return ok[len(rest)]
+
+
+def only_modifiers(name: str) -> bool:
+    """``旅游消费``, ``特色`` — generic modifiers only, no place word at all."""
+    n = re.sub(r"\s+", "", name)
+    return bool(n) and _only_modifiers(n, single_ok=False)
 
 
 def is_generic(name: str) -> bool:

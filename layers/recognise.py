@@ -37,11 +37,18 @@ PUNCT = set("，,。；;：:、！？!?（）()《》〈〉【】[]“”\"‘�
 DIGITS = set("0123456789０１２３４５６７８９%％.+＋")
 # jieba part-of-speech flags that never sit inside a place name: verbs, prepositions, conjunctions,
 # particles, adverbs, locality words (前, 周边, 两岸)
-BREAK_FLAGS = {"v", "vd", "p", "c", "u", "uj", "ul", "uz", "ud", "ug", "uv", "d", "ad", "f"}
+BREAK_FLAGS = {"v", "vd", "vn", "p", "c", "u", "uj", "ul", "uz", "ud", "ug", "uv", "d", "ad", "f", "l", "i"}
+PROPER_FLAGS = {"ns", "nz", "nrt"}     # jieba also tags common words nr (智慧, 温泉): not trusted
+COMMON_FREQ = 300            # a word jieba has seen this often is a common word, not a name
+STREET_ENDINGS = tuple("路街道巷桥门里坊")
 GEO_ENDINGS = tuple("路街江河湖山岛湾港滩礁洲巷坊桥")
 MAX_NAME = 16
 MAX_ITEM = 12                # an enumerated name is at most this long
 TYPE_ENDINGS = ("型", "式", "类", "性", "化")     # 港口型, 商贸服务型: kinds, not places
+# between "等" and the collective noun these say the items are functions, not places
+# ("分拣中心、智能仓储、冷链物流等业态于一体的综合性物流园区")
+FUNCTION_WORDS = re.compile(r"业态|功能|于一体|为一体|领域|产业|行业|方面|服务|要素|资源|项目|设施")
+BUILD_VERB = re.compile(r"(?:重点|着力|全力|加快|积极)?(?:打造|建设|培育|提升改造|改造提升|新建|规划建设)")
 COUNT = re.compile(r"[一二两三四五六七八九十百\d]+(?:大|个|条|座|处|家|级|类|片)")
 
 
@@ -74,6 +81,7 @@ class _Words:
     suffixes: dict[str, str]
     suffix_list: tuple[str, ...]
     compound_after: tuple[str, ...]
+    word_endings: tuple[str, ...]
     never: frozenset[str]
     nouns: dict[str, str]
     noun_list: tuple[str, ...]
@@ -90,6 +98,7 @@ def _words() -> _Words:
         suffixes=dict(d["suffixes"]),
         suffix_list=tuple(sorted(d["suffixes"], key=len, reverse=True)),
         compound_after=tuple(d["compound"]["after"]),
+        word_endings=tuple(d["compound"]["endings"]),
         never=frozenset(d["compound"]["never"]),
         nouns=dict(d["nouns"]),
         noun_list=tuple(sorted(d["nouns"], key=len, reverse=True)),
@@ -107,6 +116,32 @@ def _jieba():
     import jieba.posseg as pseg
     jieba.setLogLevel(logging.WARNING)
     return pseg
+
+
+@lru_cache(maxsize=4096)
+def _descriptive(stem: str) -> bool:
+    """Is the part of a name before its suffix made of common descriptive words only
+    (品质型高端, 时尚活力核心, 汽车, 友好) rather than a proper name (梅江, 浙商, 知花)?
+
+    Judged by jieba: a word jieba's dictionary has seen fewer than :data:`COMMON_FREQ` times (or a
+    place/brand-tagged word seen fewer than ten times that) makes it a name; a street (…路,
+    …街) is a name even when made of common words (青年路, 航空路)."""
+    import jieba
+    stem = re.sub(r"[-—－–\s]", "", stem)
+    if not stem or stem.endswith(STREET_ENDINGS):
+        return False
+    if stem.endswith(TYPE_ENDINGS):          # 精品化园区, 枢纽型商圈
+        return True
+    jieba.dt.check_initialized()
+    freq = jieba.dt.FREQ
+    admin = _admin_names()
+    for tok in _jieba().cut(stem, HMM=True):
+        if tok.word in admin:
+            return False
+        f = freq.get(tok.word) or 0
+        if f < COMMON_FREQ or (tok.flag in PROPER_FLAGS and f < 10 * COMMON_FREQ):
+            return False
+    return True
 
 
 @lru_cache(maxsize=2048)
@@ -129,6 +164,9 @@ def _breakers(text: str) -> list[bool]:
     """Per character: may this character NOT be part of a place name?"""
     w = _words()
     brk = [ch in PUNCT or ch in DIGITS for ch in text]
+    for m in re.finditer(r"——|……|…", text):       # 破折号: punctuation (a single — or -- joins names)
+        for i in range(m.start(), m.end()):
+            brk[i] = True
     for m in w.lead_re.finditer(text):
         for i in range(m.start(), m.end()):
             brk[i] = True
@@ -174,6 +212,10 @@ def _reject(text: str, s: int, e: int) -> str | None:
         return "slogan"
     if name.endswith(TYPE_ENDINGS):
         return "type word"
+    if name.startswith(("各", "一批", "一些", "多个", "若干", "全域", "全市", "全区")):
+        return "collective"
+    if re.search(r"人民政府|政府|管委会|委员会|印发", name):
+        return "organisation inside"
     if name in _admin_names():
         return "administrative unit"
     return None
@@ -225,13 +267,18 @@ def _suffix_mentions(text: str, brk: list[bool], context: str) -> list[tuple[int
             nxt = text[k:k + 2]
             if len(suf) == 1 and any(nxt.startswith(c[1:]) for c in w.compound_after if c[0] == suf):
                 continue
+            if len(suf) == 1 and cand.endswith(w.word_endings):
+                continue
             last = (k, suf)
         if last:
             k, suf = last
             s = _strip_lead(text, i, k)
+            while s < k and text[s] in "个条座家处批所项" and s > 0 and text[s - 1] in DIGITS:
+                s += 1
             if k - s > MAX_NAME:
                 s = k - MAX_NAME
-            if _suffix_at(text[s:k]) and not _reject(text, s, k):
+            stem = text[s:k - len(suf)]
+            if _suffix_at(text[s:k]) and not _descriptive(stem) and not _reject(text, s, k):
                 conf = 0.8 if len(suf) > 1 else 0.6
                 out.append((s, k, _category(suf, w.suffixes, context), conf, f"suffix {suf}"))
         i = j
@@ -253,12 +300,12 @@ def _enumeration_mentions(text: str, context: str, heading_context: str) -> list
             continue
         # the tail: a collective noun after the last item ("五大商圈", "等区域商圈", "“1+2+3”三级…物流基地")
         last = parts[-1]
-        cut, noun = None, None
+        cut, noun, fallback = None, None, False
         marker = re.search(r"等|“|" + COUNT.pattern, last)
         if marker:
             tail = last[marker.start():marker.start() + 24]
             for nn in w.noun_list:
-                if nn in tail:
+                if nn in tail and not FUNCTION_WORDS.search(tail[:tail.find(nn)]):
                     cut, noun = marker.start(), nn
                     break
         if cut is None:
@@ -271,6 +318,7 @@ def _enumeration_mentions(text: str, context: str, heading_context: str) -> list
                     best = (p, nn)
             if best:
                 cut, noun = best
+                fallback = True
         items: list[tuple[int, int]] = []
         off = base
         lead_len = len(parts[0]) - len(parts[0][_strip_lead(parts[0], 0, len(parts[0])):])
@@ -281,6 +329,9 @@ def _enumeration_mentions(text: str, context: str, heading_context: str) -> list
             p_end = off + (cut if (idx == len(parts) - 1 and cut is not None) else len(part))
             items.append((off, p_end))
             off += len(part) + 1
+        last_name = last[:cut] if cut is not None else last
+        if "的" in last_name or len(last_name) > MAX_ITEM + 4:
+            continue
         why_noun, conf = None, 0.0
         if noun:
             why_noun, conf = noun, 0.85
@@ -290,17 +341,19 @@ def _enumeration_mentions(text: str, context: str, heading_context: str) -> list
                 conf = 0.95 if num == _count_items(text, items) else 0.7
         else:
             # a bare list right after a verb, in a clause whose heading names the collective
-            head_noun = next((nn for nn in w.noun_list if nn in heading_context), None)
+            head = re.search(r"(?:打造|建设|培育|提升|发展)[^，。]{0,4}?(" + "|".join(map(re.escape, w.noun_list))
+                             + ")", heading_context)
+            head_noun = head.group(1) if head else None
             first = body[: len(parts[0])]
-            if head_noun and len(parts) >= 3 and w.lead_re.match(first.lstrip()) and all(
-                    1 <= len(p.strip("…").strip()) <= 8 for p in parts[1:]):
+            if head_noun and len(parts) >= 3 and BUILD_VERB.match(first.lstrip()) and all(
+                    1 <= len(p.strip("…").strip()) <= 8 and "等" not in p for p in parts[1:]):
                 why_noun, conf = head_noun, 0.6
                 items = [(s, e - len(text[s:e]) + len(text[s:e].rstrip("…. "))) for s, e in items]
         if not why_noun:
             continue
         for k, (s, e) in enumerate(items):
             for s2, e2 in _split_joined(text, s, e, first=(k == 0)):
-                if e2 - s2 < 2:
+                if e2 - s2 < 2 or (fallback and _descriptive(text[s2:e2])):
                     continue
                 out.append((s2, e2, w.nouns.get(why_noun, "commercial_district"), conf,
                             f"enumeration before {text[items[-1][1]:items[-1][1] + 8].split('，')[0] or why_noun}"))
@@ -308,21 +361,29 @@ def _enumeration_mentions(text: str, context: str, heading_context: str) -> list
 
 
 def _split_joined(text: str, s: int, e: int, first: bool):
-    """An item may hold ``A和B`` / ``A以及B`` (吴家山和滠口); the first item starts after its verb."""
+    """An item may hold ``A和B`` / ``A以及B`` (吴家山和滠口); the first item starts after its verb.
+
+    Pieces that are verb phrases (做强做大, 港澳所需) or generic words only (旅游消费) are dropped."""
     if first:
         s = _strip_lead(text, s, e)
     item = text[s:e]
     pieces = re.split(r"(以及|和|及|与)", item)
-    if len(pieces) == 1:
-        yield s, e
-        return
     pos = s
     for p in pieces:
         if p in ("以及", "和", "及", "与"):
             pos += len(p)
             continue
-        yield pos, pos + len(p)
-        pos += len(p)
+        ps, pe = pos, pos + len(p)
+        pos = pe
+        if first and len(pieces) > 1:
+            ps = _strip_lead(text, ps, pe)
+        piece = text[ps:pe]
+        toks = [t for t in _jieba().cut(piece) if t.word.strip("-—")]
+        if not toks or (toks[-1].flag in BREAK_FLAGS - {"f"} and len(toks) > 1) or all(t.flag in BREAK_FLAGS for t in toks):
+            continue
+        if nonplace.only_modifiers(piece):
+            continue
+        yield ps, pe
 
 
 def _count_items(text: str, items) -> int:
@@ -354,7 +415,9 @@ def _quoted_mentions(text: str, context: str) -> list[tuple[int, int, str, float
     for m in re.finditer(r"[“\"「『]([^”\"」』]{2,14})[”\"」』]", text):
         name = m.group(1)
         suf = _suffix_at(name)
-        if suf:
+        stem = name[: len(name) - len(suf)] if suf else ""
+        if suf and not _descriptive(stem) and not any(
+                t.flag in BREAK_FLAGS for t in _jieba().cut(stem)):
             out.append((m.start(1), m.end(1), _category(suf, w.suffixes, context), 0.75, "quoted name"))
     return out
 
@@ -387,11 +450,14 @@ def recognise_text(text: str, *, clause: str = "", heading_context: str = "", li
     found += [(*f, 0) for f in _segmenter_mentions(text, ctx)]
     # the best reading of each span: higher confidence first, then the finder's rank, then longer
     found.sort(key=lambda f: (-f[3], -f[5], -(f[1] - f[0]), f[0]))
+    quotes = [(m.start(1), m.end(1)) for m in re.finditer(r"[“\"「『]([^”\"」』]{1,40})[”\"」』]", text)]
     kept: list[tuple] = []
     for f in found:
         s, e = f[0], f[1]
         if any(bs <= s < be or bs < e <= be for bs, be in blocked):
             continue
+        if any(qs <= s and e <= qe and (s, e) != (qs, qe) for qs, qe in quotes):
+            continue              # a quote is one unit: “绿水青山就是金山银山” holds no place
         if any(s < ke and ks < e for ks, ke, *_ in kept):
             continue
         if _reject(text, s, e):
