@@ -40,6 +40,7 @@ class SourceText:
     kind: str                        # text | pdf | docx
     name: str
     pages: int | None = None
+    data: bytes = b""                # the original bytes of a text file (stored unchanged on import)
 
 
 def _size_check(size: int, name: str) -> None:
@@ -74,7 +75,7 @@ def read_source(source: str | Path | bytes, name: str | None = None) -> SourceTe
     if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")):
         raise InputError(f"{name}: an image, not a plan text; a scanned plan needs OCR first")
     text, encoding = decode(data, name)
-    return SourceText(text, encoding, "text", name)
+    return SourceText(text, encoding, "text", name, data=data)
 
 
 def _read_pdf(data: bytes, name: str) -> SourceText:

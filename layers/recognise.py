@@ -38,6 +38,7 @@ DIGITS = set("0123456789０１２３４５６７８９%％.+＋")
 # jieba part-of-speech flags that never sit inside a place name: verbs, prepositions, conjunctions,
 # particles, adverbs, locality words (前, 周边, 两岸)
 BREAK_FLAGS = {"v", "vd", "vn", "p", "c", "u", "uj", "ul", "uz", "ud", "ug", "uv", "d", "ad", "f", "l", "i"}
+LEAD_FLAGS = {"v", "vd", "vn", "p", "d", "ad", "l", "i"}
 PROPER_FLAGS = {"ns", "nz", "nrt"}     # jieba also tags common words nr (智慧, 温泉): not trusted
 COMMON_FREQ = 300            # a word jieba has seen this often is a common word, not a name
 STREET_ENDINGS = tuple("路街道巷桥门里坊")
@@ -232,9 +233,10 @@ def _strip_lead(text: str, s: int, e: int) -> int:
                 s += len(lead)
                 changed = True
                 break
-    # and past the last jieba break token inside the item
+    # and past the last verb/preposition/adverb jieba finds inside the item (not a conjunction:
+    # 吴家山和滠口 is two names)
     for ts, te, word, flag in _tokens(text):
-        if s <= ts and te < e and flag in BREAK_FLAGS and te > s and word not in ("-", "--"):
+        if s <= ts and te < e and flag in LEAD_FLAGS and te > s:
             s = te
     return s
 
