@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["responsible_spans", "is_org_context", "name_reason", "is_generic", "is_slogan", "only_modifiers",
+__all__ = ["responsible_spans", "is_org_context", "in_org_list", "name_reason", "is_generic", "is_slogan", "only_modifiers",
            "org_suffix",
            "event_suffix", "brand_suffix", "Words", "words"]
 
@@ -321,6 +321,21 @@ def _in_brand_list(text: str, start: int, end: int) -> str | None:
     return None
 
 
+def in_org_list(text: str, start: int, end: int) -> str | None:
+    """``两江新区、重庆高新区、万盛经开区管委会``: items listed before a shared organisation suffix
+    are organisations too.  Returns the list's last item, else ``None``."""
+    a = max(text.rfind(ch, 0, start) for ch in "，,。；;：:（(\n") + 1
+    bs = [i for i in (text.find(ch, end) for ch in "，,。；;：:）)\n") if i >= 0]
+    b = min(bs) if bs else len(text)
+    seg = text[a:b]
+    if "、" not in seg:
+        return None
+    last = seg.split("、")[-1].strip()
+    if org_suffix(last) and text[end:b].startswith("、"):
+        return last
+    return None
+
+
 def is_org_context(text: str, start: int, end: int) -> str | None:
     """Why the mention ``text[start:end]`` is not a place, or ``None`` if it may be one.
 
@@ -340,4 +355,7 @@ def is_org_context(text: str, start: int, end: int) -> str | None:
                              ("brand", brand_suffix(candidate))):
             if suffix and (k == j or len(suffix) > 1):
                 return f"{what}: {candidate}"
+    last = in_org_list(text, start, end)
+    if last:
+        return f"organisation: listed before {last}"
     return _in_brand_list(text, start, end)
