@@ -157,9 +157,22 @@ def guess_region(title: str, text: str) -> list[dict]:
         unit = _unit_of(prov, city, county)
         out.append({"province": prov, "city": city, "county": county, "adcode": unit.adcode if unit else "",
                     "score": round(score, 2), "evidence": evidence[(prov, city, county)][:5]})
-    # the most specific guess that carries most of its parent's weight comes first
-    out.sort(key=lambda g: (-g["score"], -bool(g["county"]), -bool(g["city"])))
-    return out[:8]
+    # the most specific guess that carries most of its parent's weight comes first: the best
+    # province, then its best city if that has ≥ 60 % of the province's votes, then likewise a county
+    out.sort(key=lambda g: -g["score"])
+    if not out:
+        return out
+    best = next(g for g in out if not g["city"])
+    for level in ("city", "county"):
+        inner = [g for g in out if g["province"] == best["province"] and g[level]
+                 and (level == "city" or g["city"] == best["city"])
+                 and (level == "county" or not g["county"])]
+        if inner and inner[0]["score"] >= 0.6 * best["score"]:
+            best = inner[0]
+        else:
+            break
+    out.remove(best)
+    return [best] + out[:7]
 
 
 def _unit_of(province: str, city: str, county: str) -> AdminUnit | None:

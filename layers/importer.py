@@ -152,7 +152,7 @@ def guess_issuer(lines: list[str]) -> tuple[str, str]:
     for raw in lines[:10]:
         s = raw.strip()
         m = re.match(r"^([\u4e00-\u9fff]{2,20}?(?:人民政府办公室|人民政府办公厅|人民政府|办公厅|局|委员会))关于", s)
-        if m:
+        if m and not re.search(r"^(?:为|根据|按照)|贯彻|落实", m.group(1)):
             return m.group(1), ""
     return "", ""
 

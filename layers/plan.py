@@ -250,9 +250,11 @@ def guess_period(text: str) -> tuple[int, int]:
 def guess_title(lines: list[str]) -> str:
     for raw in lines[:40]:
         s = raw.strip()
+        if re.search(r"[:：,，、]|https?//|^#", s):
+            continue                  # metadata ("# 来源: …", "发文字号：…") or prose, not a title
         if re.search(r"(规划|方案|计划|意见|纲要)", s) and 6 <= len(s) <= 80 and "印发" not in s:
             return s.strip("《》")
     for raw in lines:
-        if raw.strip():
+        if raw.strip() and not raw.lstrip().startswith("#"):
             return raw.strip()[:60]
     return ""

@@ -353,12 +353,15 @@ def _enumeration_mentions(text: str, context: str, heading_context: str) -> list
                 items = [(s, e - len(text[s:e]) + len(text[s:e].rstrip("…. "))) for s, e in items]
         if not why_noun:
             continue
+        if cut is not None and noun:
+            evidence = last[cut:last.find(noun, cut) + len(noun)]
+        else:
+            evidence = f"{why_noun} (heading)"
         for k, (s, e) in enumerate(items):
             for s2, e2 in _split_joined(text, s, e, first=(k == 0)):
                 if e2 - s2 < 2 or (fallback and _descriptive(text[s2:e2])):
                     continue
-                out.append((s2, e2, w.nouns.get(why_noun, "commercial_district"), conf,
-                            f"enumeration before {text[items[-1][1]:items[-1][1] + 8].split('，')[0] or why_noun}"))
+                out.append((s2, e2, w.nouns.get(why_noun, "commercial_district"), conf, f"enumeration before {evidence}"))
     return out
 
 
