@@ -44,6 +44,7 @@ COMMON_FREQ = 300            # a word jieba has seen this often is a common word
 STREET_ENDINGS = tuple("路街道巷桥门里坊")
 GEO_ENDINGS = tuple("路街江河湖山岛湾港滩礁洲巷坊桥")
 MAX_NAME = 16
+WORD_GOES_ON = "地型式性化者"
 MAX_ITEM = 12                # an enumerated name is at most this long
 TYPE_ENDINGS = ("型", "式", "类", "性", "化")     # 港口型, 商贸服务型: kinds, not places
 # between "等" and the collective noun these say the items are functions, not places
@@ -271,6 +272,8 @@ def _suffix_mentions(text: str, brk: list[bool], context: str) -> list[tuple[int
                 continue
             if len(suf) == 1 and cand.endswith(w.word_endings):
                 continue
+            if nxt[:1] and nxt[0] in WORD_GOES_ON:
+                continue              # 岭南文化中心地, 枢纽型: the word goes on past the suffix
             last = (k, suf)
         if last:
             k, suf = last
