@@ -792,12 +792,14 @@ def _svg_font_fallbacks(path: Path) -> None:
 # ----------------------------------------------------------------------------- command line
 
 def ensure_app():
-    """A QGuiApplication for command-line painting: offscreen (no window is ever shown, so no
-    display or X11 library is needed) unless the user chose a platform in QT_QPA_PLATFORM."""
-    from PySide6.QtGui import QGuiApplication
+    """The Qt application for command-line painting: offscreen (no window is ever shown, so no
+    display or X11 library is needed) unless the user chose a platform in QT_QPA_PLATFORM; a
+    QApplication, not just a QGuiApplication, so widgets created later in the same process
+    (the app, tests) can share it."""
+    from PySide6.QtWidgets import QApplication
 
-    app = QGuiApplication.instance()
+    app = QApplication.instance()
     if app is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication(["planatlas"])
+        app = QApplication(["planatlas"])
     return app

@@ -156,16 +156,23 @@ class FeaturePanel(QWidget):
             (tr("feature.tier"), f.tier or "—"),
             (tr("feature.district"), f.district or "—"),
             (tr("feature.plans"), "、".join(self._plan_name(p) for p in f.plans)),
-            (tr("feature.precision"), f"±{f.precision_m:g} m"),
+            (tr("feature.precision"), tr("feature.precision_value", m=f"{f.precision_m:g}") +
+             ("" if f.referenced or f.status == "verified" else f" · {tr('feature.unverified')}")),
             (tr("feature.status"), tr(f"status.{f.status}") +
              (f" · {tr('schematic')}" if f.schematic else "")),
-            (tr("feature.source"), f.source or "—"),
+            (tr("feature.method"), tr(f"method.{f.method}") if f.method else "—"),
+            (tr("feature.source"), f.source_label(language()) or "—"),
         ]
+        if f.ref_crs and f.conversion and f.conversion != "none":
+            rows.append((tr("feature.conversion"), tr("feature.converted", conv=f.conversion)))
         html = [f"<h3 style='margin:2px 0 6px 0'>{escape(f.name)}</h3>",
                 "<table cellspacing='0' cellpadding='2'>"]
         for k, v in rows:
             html.append(f"<tr><td style='color:#666;padding-right:8px'>{escape(k)}</td>"
                         f"<td>{escape(str(v))}</td></tr>")
+        if f.ref:
+            html.append(f"<tr><td style='color:#666;padding-right:8px'>{escape(tr('feature.ref'))}</td>"
+                        f"<td>{_ref_html(f.ref)}</td></tr>")
         html.append("</table>")
         if f.note:
             html.append(f"<p style='color:#555'>{escape(f.note)}</p>")
@@ -197,4 +204,24 @@ class FeaturePanel(QWidget):
         s = url.toString()
         if s.startswith("clause:"):
             self.state.select_clause(s[len("clause:"):])
+        elif url.scheme() in ("http", "https"):
+            open_reference(url)
+
+
+def open_reference(url: QUrl) -> bool:
+    """Open a reference URL in the user's browser — only when the user clicks it; the app itself
+    never fetches it."""
+    from PySide6.QtGui import QDesktopServices
+    return QDesktopServices.openUrl(url)
+
+
+def _ref_html(ref: str) -> str:
+    """The reference as text, its URL (if it has one) as a clickable link."""
+    import re
+    m = re.match(r"(https?://\S+)(.*)$", ref)
+    if not m:
+        return escape(ref)
+    url, rest = m.group(1), m.group(2)
+    return (f"<a href='{escape(url, quote=True)}' style='color:#1f4e8c'>{escape(url)}</a>"
+            f"{escape(rest)}")
 

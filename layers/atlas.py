@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .catalog import load_plans
 from .gazetteer import load_excluded, load_features
-from .links import LinkIndex, build_links, unlocated
+from .links import LinkIndex, build_links
 from .model import Clause, Feature, Mention, Plan, Target
 from .text import normalise_name
 
@@ -114,8 +114,25 @@ class Atlas:
                 out[fid] = n
         return out
 
+    def places(self, plan_id: str):
+        """Every place the recogniser finds in the plan (:class:`recognise.PlaceMention`), cached."""
+        cache = self.__dict__.setdefault("_places_cache", {})
+        if plan_id not in cache:
+            from .recognise import recognise_plan
+            cache[plan_id] = recognise_plan(self.plans[plan_id])
+        return cache[plan_id]
+
     def unlocated(self, plan_id: str) -> list[dict]:
-        return unlocated(self.plans[plan_id], list(self.features.values()), load_excluded())
+        """Recognised places of the plan that no gazetteer feature covers, with how each would be
+        located (``location``: admin unit or unlocated) and ``explained`` (curated exclusion reason)."""
+        from .locate import unlocated
+        plan = self.plans[plan_id]
+        linked: dict[str, list[tuple[int, int, int | None]]] = {}
+        for fid in {f for c in plan.clauses for f in self.features_of(c.id)}:
+            for m in self.mentions(fid):
+                if m.plan == plan_id:
+                    linked.setdefault(m.clause, []).append((m.start, m.end, m.in_note))
+        return unlocated(plan, self.places(plan_id), linked, list(self.features.values()), load_excluded())
 
     @cached_property
     def basemap(self):

@@ -93,9 +93,10 @@ def _num(v: float) -> str:
 # --------------------------------------------------------------------------- data
 
 def bar_data(rows: Iterable, key: str) -> dict[str, Any]:
-    """What a bar chart of ``key`` shows: ``{"unit", "plans": [(plan, label_zh)], "years",
-    "bars": {(plan, year): {"parts": [(value, row)], "total", "upper", "comparator",
-    "implied", "noyear"}}}`` in display units. Duplicates are dropped; counts of one plan and
+    """What a bar chart of ``key`` shows: ``{"unit", "counts", "plans": [(plan, label_zh)],
+    "years", "bars": {(plan, year, noyear): {"parts": [(value, row)], "total", "upper",
+    "comparator", "implied", "noyear"}}}`` in display units; a target without a year is its own
+    bar at the plan's last year (``noyear``). Duplicates are dropped; counts of one plan and
     year add up (5 + 2 + 4 商圈); for other levels the largest figure of the year is shown."""
     rows = [r for r in rows if r.key == key and r.duplicate_of is None and r.quantity is not None
             and r.target.kind == "target"]
@@ -113,9 +114,9 @@ def bar_data(rows: Iterable, key: str) -> dict[str, Any]:
         year = r.year if r.year is not None else r.period_end
         units.add(shown_unit)
         plans.setdefault(r.plan, r.plan_label)
-        b = bars.setdefault((r.plan, year), {"parts": [], "total": 0.0, "upper": None,
-                                             "comparator": t.comparator, "implied": None,
-                                             "noyear": r.year is None})
+        b = bars.setdefault((r.plan, year, r.year is None), {
+            "parts": [], "total": 0.0, "upper": None, "comparator": t.comparator, "implied": None,
+            "noyear": r.year is None})
         if q.dim == "count":
             was_range = b["upper"] is not None
             b["upper"] = (b["upper"] if was_range else b["total"]) + (upper if upper is not None else value)
@@ -126,7 +127,7 @@ def bar_data(rows: Iterable, key: str) -> dict[str, Any]:
         elif value >= b["total"]:
             b.update(parts=[(value, r)], total=value, upper=upper, implied=implied,
                      comparator=implied["comparator"] if implied else t.comparator)
-    years = sorted({y for _, y in bars})
+    years = sorted({y for _, y, _ in bars})
     unit = units.pop() if len(units) == 1 else ("个数" if rows and rows[0].quantity.dim == "count" else "")
     counts = bool(rows) and all(r.quantity.dim == "count" for r in rows)
     return {"unit": unit, "plans": list(plans.items()), "years": years, "bars": bars,
@@ -180,9 +181,9 @@ def _bars_panel(ax, data: dict, label: str, lang: str, notes: list[str], colors:
     width = min(0.8 / max(1, len(years)), 0.3)
     top = max(max(b["total"], b["upper"] or 0) for b in data["bars"].values())
     for pi, (pid, _label) in enumerate(plans):
-        own = [y for y in years if (pid, y) in data["bars"]]       # this plan's years, centred
-        for k, year in enumerate(own):
-            b, color = data["bars"][(pid, year)], colors[year]
+        own = sorted((y, n) for p, y, n in data["bars"] if p == pid)   # this plan's bars, centred
+        for k, (year, noyear) in enumerate(own):
+            b, color = data["bars"][(pid, year, noyear)], colors[year]
             x = pi + width * (k - (len(own) - 1) / 2)
             bottom = 0.0
             for value, _row in b["parts"]:

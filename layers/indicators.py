@@ -2,7 +2,7 @@
 
 Plans name the same quantity differently (社会消费品零售总额 / 社零额 / 社会消费品零售额总量)
 and write it in different units (亿元, 万元, 万亿元; 万标箱, 万标准箱). The vocabulary in
-``layers/indicators.toml`` — data, reviewed by hand — lists the canonical indicators with their
+``layers/data/indicators.toml`` — data, reviewed by hand — lists the canonical indicators with their
 synonyms and the units; this module maps every :class:`~planatlas.layers.model.Target` to a
 canonical key (or ``other``) and says why (:class:`Evidence`), and normalises its value
 (:func:`normalise`: 亿元 → 元 shown in 亿元, 万标箱 → TEU, 万吨 → t, 万人次 → 人次, % stays %).
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 OTHER = "other"
-VOCABULARY_PATH = Path(__file__).resolve().with_name("indicators.toml")
+VOCABULARY_PATH = Path(__file__).resolve().parent / "data" / "indicators.toml"
 GROWTH_WORDS = re.compile(r"年均增长率?|年平均增速|年均增速|增长率|增速|增幅|增长")
 # separators of enumerated items inside one target text (集聚示范区3家、两业融合标杆企业6家)
 _ITEM_BREAK = re.compile(r"[、，,；;。：:！？\n]")
@@ -230,7 +230,7 @@ def _load(path: Path) -> Vocabulary:
 
 @lru_cache(maxsize=4)
 def vocabulary(path: str | None = None) -> Vocabulary:
-    """The vocabulary (``layers/indicators.toml`` unless ``path`` is given), parsed once."""
+    """The vocabulary (``layers/data/indicators.toml`` unless ``path`` is given), parsed once."""
     return _load(Path(path) if path else VOCABULARY_PATH)
 
 

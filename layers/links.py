@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .model import Clause, Feature, Mention, Plan, Target
+from .nonplace import is_org_context, name_reason
 from .text import normalise_name
 
 
@@ -52,15 +53,24 @@ def name_pattern(features: list[Feature]) -> tuple[re.Pattern | None, dict[str, 
     return re.compile("|".join(re.escape(n) for n in names)), dict(owners)
 
 
+def place_matches(text: str, pattern: re.Pattern):
+    """Name matches in ``text`` that mean the place: not inside responsible-unit text
+    (（…负责）, （牵头单位：…）, 责任单位：…) and not part of an organisation, event or brand
+    (天津港集团, 东疆综保区管委会, 白云机场商务航空展, 余东酱油) — see :mod:`planatlas.layers.nonplace`."""
+    for m in pattern.finditer(text):
+        if is_org_context(text, m.start(), m.end()) is None:
+            yield m
+
+
 def find_mentions(clause: Clause, pattern: re.Pattern, owners: dict[str, list[str]]) -> list[Mention]:
     out: list[Mention] = []
-    for m in pattern.finditer(clause.text):
+    for m in place_matches(clause.text, pattern):
         for fid in owners[m.group(0)]:
             out.append(Mention(fid, clause.plan, clause.id, m.start(), m.end(), clause.line_at(m.start()),
                                m.group(0)))
     for i, note in enumerate(clause.notes):
         line = clause.note_lines[i] if i < len(clause.note_lines) else clause.lines[1]
-        for m in pattern.finditer(note):
+        for m in place_matches(note, pattern):
             for fid in owners[m.group(0)]:
                 out.append(Mention(fid, clause.plan, clause.id, m.start(), m.end(), line, m.group(0), in_note=i))
     return out
@@ -151,6 +161,12 @@ def explain(norm: str, excluded: list[tuple[str, str]]) -> str | None:
     return max(overlapping, key=lambda x: x[0])[1] if overlapping else None
 
 
+def _nonplace_reason(text: str, start: int, end: int, chunk: str) -> str | None:
+    """Why a place-like candidate is not a place according to :mod:`nonplace` (or None)."""
+    why = is_org_context(text, start, end) or name_reason(chunk)
+    return f"not a place ({why})" if why else None
+
+
 def unlocated(plan: Plan, features: list[Feature], excluded: list[dict]) -> list[dict]:
     """Place-like mentions in ``plan`` that match no feature name/alias.
 
@@ -173,7 +189,7 @@ def unlocated(plan: Plan, features: list[Feature], excluded: list[dict]) -> list
                     continue
                 seen.add(key)
                 norm = normalise_name(chunk)
-                reason = explain(norm, ex)
+                reason = explain(norm, ex) or _nonplace_reason(text, s, e, chunk)
                 line = clause.line_at(s) if note_i is None else clause.note_lines[note_i]
                 out.append({"surface": chunk, "clause": clause.id, "line": line, "explained": reason})
     return out

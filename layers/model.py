@@ -25,6 +25,9 @@ CATEGORY_COLORS = {
     "scenic_area": "#2a9d55",
 }
 STATUSES = ("approximate", "verified")
+# how a position was obtained from its reference (``Feature.method``)
+METHODS = ("direct", "proxy", "area_centroid", "town_centroid", "estimate", "survey")
+REF_CRSES = ("wgs84", "gcj02", "bd09")
 
 
 @dataclass(frozen=True)
@@ -150,10 +153,31 @@ class Feature:
     other_names: list[str] = field(default_factory=list)   # official names not used by the plans (search/surveys)
     indicators: list[str] = field(default_factory=list)    # target indicators about this place (港口集装箱吞吐量)
     origin: str = "shipped"      # shipped | user
+    # where the position comes from: ``source``/``source_zh`` are short labels (en/zh), ``ref`` a
+    # URL or "dataset + id/row", ``ref_crs`` the CRS the reference publishes, ``ref_lonlat`` the
+    # published coordinate (points), ``conversion`` what was applied to reach WGS-84
+    source_zh: str = ""
+    method: str = "estimate"     # one of METHODS
+    ref: str | None = None
+    ref_crs: str | None = None   # wgs84 | gcj02 | bd09
+    ref_lonlat: tuple[float, float] | None = None
+    conversion: str | None = None
+    offshore: str | None = None  # why a polygon may lie mostly on basemap sea (port, reclaimed land)
 
     @property
     def names(self) -> list[str]:
         return [self.name, *self.aliases]
+
+    @property
+    def referenced(self) -> bool:
+        """True when the position cites a public reference (not an estimate)."""
+        return self.method not in ("estimate",) and bool(self.ref)
+
+    def source_label(self, lang: str = "zh") -> str:
+        """The short source label in ``lang`` ("zh" or "en"), falling back to the other."""
+        if lang == "zh":
+            return self.source_zh or self.source
+        return self.source or self.source_zh
 
     def properties(self) -> dict[str, Any]:
         return {
@@ -163,7 +187,10 @@ class Feature:
             "schematic": self.schematic, "precision_m": self.precision_m, "source": self.source,
             "status": self.status, "evidence": dict(self.evidence), "note": self.note,
             "other_names": list(self.other_names), "indicators": list(self.indicators),
-            "origin": self.origin,
+            "origin": self.origin, "source_zh": self.source_zh, "method": self.method,
+            "ref": self.ref, "ref_crs": self.ref_crs,
+            "ref_lonlat": list(self.ref_lonlat) if self.ref_lonlat else None,
+            "conversion": self.conversion, "offshore": self.offshore,
         }
 
 

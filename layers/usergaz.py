@@ -519,5 +519,9 @@ def apply_user_overrides(features: Iterable, store: UserGazetteer | None = None)
             f, geometry=rec["geometry"], status="verified",
             precision_m=rec["precision_m"] if rec["precision_m"] is not None else f.precision_m,
             source=f"field survey {rec['source']} ({rec['survey_date'] or rec['accepted_at'][:10]}); "
-                   f"previously: {f.source}"))
+                   f"previously: {f.source}",
+            source_zh=f"实地核查 {rec['source']}（{rec['survey_date'] or rec['accepted_at'][:10]}）；"
+                      f"此前：{f.source_label('zh')}",
+            method="survey", ref=f"survey file {rec['source']}", ref_crs=None, ref_lonlat=None,
+            conversion=f"{rec['crs']}→wgs84" if rec.get("crs") and rec["crs"] != "wgs84" else None))
     return {f.id: f for f in out} if is_dict else out

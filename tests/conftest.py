@@ -45,10 +45,3 @@ def session_dir() -> str:
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _one_qapplication(qapp):
-    """A QApplication for the whole session, made first. Otherwise a CLI painting command run by
-    an early test (``export map`` makes a bare QGuiApplication) leaves an application that
-    cannot hold widgets, and the first widget test aborts the process."""
-    return qapp

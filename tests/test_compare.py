@@ -185,13 +185,24 @@ def test_charts_use_real_chinese_glyphs(atlas):
 
 def test_bar_data_sums_counts_and_keeps_the_largest_level(atlas):
     rows = compare(atlas)
-    gz = charts.bar_data(rows, "business_districts")["bars"][("guangzhou", 2025)]
+
+    def bar(key, plan, year):
+        bars = charts.bar_data(rows, key)["bars"]
+        found = [b for (p, y, _noyear), b in bars.items() if p == plan and y == year]
+        assert len(found) == 1, (key, plan, year, list(bars))
+        return found[0]
+
+    gz = bar("business_districts", "guangzhou", 2025)        # 5 + 2 + 4 商圈 in one clause
     assert gz["total"] == 11 and sorted(v for v, _ in gz["parts"]) == [2, 4, 5]
     rs = charts.bar_data(rows, "retail_sales")
-    assert rs["unit"] == "亿元" and rs["bars"][("binhai", 2027)]["implied"] is not None
-    assert rs["bars"][("zhongshan", 2025)]["total"] == 1800 and len(rs["bars"][("zhongshan", 2025)]["parts"]) == 1
-    ranged = charts.bar_data(rows, "pedestrian_streets")["bars"][("haimen", 2024)]
-    assert (ranged["total"], ranged["upper"]) == (1, 2)
+    assert rs["unit"] == "亿元" and not rs["counts"] and bar("retail_sales", "binhai", 2027)["implied"]
+    zs = bar("retail_sales", "zhongshan", 2025)              # prose and 表1: one bar, not two
+    assert zs["total"] == 1800 and len(zs["parts"]) == 1
+    streets = [b for (p, _y, _n), b in charts.bar_data(rows, "pedestrian_streets")["bars"].items()
+               if p == "haimen"]
+    ranged = [b for b in streets if b["upper"] is not None]  # 1-2个特色商业街区
+    assert [(b["total"], b["upper"]) for b in ranged] == [(1, 2)]
+    assert sum(b["total"] for b in streets) == 2              # and 1 旅游休闲街区
 
 
 def test_xlsx_export_has_the_comparison_and_its_charts(atlas, tmp_path):

@@ -69,7 +69,7 @@ def cmd_compare(args) -> int:
                 ["plan", "indicator", "year", "cmp", "value", "unit", "normalised", "growth",
                  "clause", "note", "as written"], max_width=30)
     plans = sorted({d["plan"] for d in dicts})
-    print(f"\n{len(dicts)} rows from {len(plans)} plans; vocabulary: layers/indicators.toml "
+    print(f"\n{len(dicts)} rows from {len(plans)} plans; vocabulary: layers/data/indicators.toml "
           "('planatlas indicators' lists the keys)")
     return 0
 

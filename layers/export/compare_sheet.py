@@ -58,7 +58,7 @@ def add_compare_sheets(wb, atlas, plan_ids: Sequence[str], add_sheet: Callable) 
     add_sheet(wb.create_sheet("compare"), COLUMNS, (_record(r) for r in rows), WIDTHS)
     ws = wb.create_sheet("charts")
     ws["A1"] = ("Charts of the 'compare' sheet (PlanAtlas; values in display units, see "
-                "layers/indicators.toml)")
+                "layers/data/indicators.toml)")
     row = 3
     for title, png in chart_images(atlas, rows, plan_ids):
         img = Image(io.BytesIO(png))
