@@ -85,6 +85,7 @@ class TargetsWindow(QWidget):
         self.proxy.setSortRole(SORT_ROLE)
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)   # vocabulary order
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
