@@ -6,7 +6,9 @@
 of the visible layers only, a north arrow, a scale bar correct for the latitude of the map
 centre (Web Mercator exaggerates distances by 1/cos(lat)), the data sources, plan names and the
 date — and draws the map with :func:`desktop.render.paint_map`, the same painter as the
-screen canvas, so a printed map looks like the app.
+screen canvas, from a layer stack (:mod:`planatlas.layers.stack`): the window passes its own,
+so a layer hidden on screen is hidden on the page and absent from its legend, and a restyled
+layer prints restyled.
 
 * PNG: exactly ``paper × dpi`` pixels (A3 landscape at 300 dpi is 4961×3508), with the DPI
   stored in the file.
@@ -30,7 +32,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from planatlas.layers.export.data import ExportError, atomic_path, resolve_categories, resolve_plans
-from planatlas.layers.model import CATEGORY_LABELS
 
 __all__ = ["PAPERS_MM", "PageSpec", "page_spec", "parse_extent", "map_extent", "export_map",
            "render_page", "ExportCancelled", "add_map_command", "FORMATS", "fix_pdf_tounicode"]
@@ -120,18 +121,9 @@ def parse_extent(value: str | Sequence[float] | None):
     return (minlon, minlat, maxlon, maxlat)
 
 
-def _visible_ids(scene, keys) -> list[str]:
-    import numpy as np
-
-    cols = [scene.layer_index[k] for k in keys if k in scene.layer_index]
-    if not cols or not len(scene.ids):
-        return []
-    mask = scene.member[:, cols].any(axis=1)
-    return [scene.ids[i] for i in np.flatnonzero(mask)]
-
-
-def map_extent(atlas, plans: Sequence[str], scene=None, keys=None) -> tuple[float, float, float, float]:
-    """Lon/lat box covering the plans' areas (basemap) and their visible features."""
+def map_extent(atlas, plans: Sequence[str], ctx=None) -> tuple[float, float, float, float]:
+    """Lon/lat box covering the plans' areas (basemap) and what the visible non-basemap layers
+    of the render context ``ctx`` draw."""
     boxes = []
     basemap = getattr(atlas, "basemap", None)
     for pid in plans:
@@ -139,8 +131,10 @@ def map_extent(atlas, plans: Sequence[str], scene=None, keys=None) -> tuple[floa
             boxes.append(tuple(basemap.plan_extent(pid)))
         except Exception:  # noqa: BLE001 - user plans have no area in the basemap
             pass
-    if scene is not None and keys:
-        b = scene.bbox_lonlat(_visible_ids(scene, keys))
+    if ctx is not None:
+        from planatlas.desktop.render import visible_extent
+
+        b = visible_extent(ctx)
         if b is not None:
             boxes.append(b)
     if not boxes:
@@ -410,92 +404,21 @@ def _legend(painter, rect, entries, family: str, px: float, color) -> None:
     painter.restore()
 
 
-def _legend_entries(atlas, scene, view, keys, scale: float) -> list[tuple[str, Any]]:
-    """Legend rows: the visible (plan, category) layers that have a feature in the view,
-    then the basemap symbols and the position-quality symbols actually on the map."""
-    import numpy as np
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QBrush, QColor, QPen
+def _legend_entries(ctx, view) -> list[tuple[str, Any]]:
+    """Legend rows of the page: what the visible layers show in the map frame, topmost layer
+    first, with the number of features in view."""
+    from planatlas.desktop.render import legend
 
-    from planatlas.desktop import render as R
-
-    in_view = scene._in_extent(*view.extent()) & scene.any_visible
-    entries: list[tuple[str, Any]] = []
-    for key in keys:
-        li = scene.layer_index.get(key)
-        if li is None or key not in scene.visible:
-            continue
-        count = int((scene.member[:, li] & in_view).sum())
-        if not count:
-            continue
-        st = scene.styles[key]
-        plan = atlas.plans.get(key[0]) if hasattr(atlas.plans, "get") else None
-        label = f"{_plan_short(plan) if plan is not None else key[0]} · {CATEGORY_LABELS[key[1]][0]}（{count}）"
-
-        def draw(p, r, st=st):
-            p.save()
-            p.setRenderHint(p.RenderHint.Antialiasing, True)
-            p.translate(r.center())
-            path = R.symbol_path(st.shape, r.width() * 0.9)
-            p.setPen(QPen(QColor(255, 255, 255), max(1.0, r.width() * 0.08)))
-            p.setBrush(st.qcolor())
-            p.drawPath(path)
-            p.setPen(QPen(st.qcolor().darker(160), max(0.6, r.width() * 0.04)))
-            p.setBrush(Qt.NoBrush)
-            p.drawPath(R.symbol_path(st.shape, r.width() * 0.98))
-            p.restore()
-        entries.append((label, draw))
-
-    idx = np.flatnonzero(in_view)
-    if len(idx) and bool((scene.approx[idx] & (scene.kind[idx] == scene.KIND_POINT)).any()):
-        def halo(p, r):
-            p.save()
-            p.setRenderHint(p.RenderHint.Antialiasing, True)
-            p.setPen(QPen(QColor(120, 120, 120, 160), max(1.0, r.width() * 0.06), Qt.DotLine))
-            p.setBrush(QColor(120, 120, 120, 40))
-            p.drawEllipse(r.center(), r.width() / 2, r.width() / 2)
-            p.setPen(Qt.NoPen)
-            p.setBrush(QColor(90, 90, 90))
-            p.drawEllipse(r.center(), r.width() * 0.15, r.width() * 0.15)
-            p.restore()
-        entries.append(("近似位置（圈为精度范围）", halo))
-    if len(idx) and bool(scene.schematic[idx].any()):
-        def schematic(p, r):
-            p.save()
-            p.setPen(QPen(QColor(90, 90, 90), max(1.0, r.width() * 0.07), Qt.DashLine))
-            p.setBrush(QBrush(QColor(90, 90, 90, 120), Qt.BDiagPattern))
-            p.drawRect(r.adjusted(r.width() * 0.08, r.height() * 0.2, -r.width() * 0.08, -r.height() * 0.2))
-            p.restore()
-        entries.append(("示意范围（手绘轮廓）", schematic))
-
-    def fill(brush_color, pen_color, style=Qt.SolidLine, brush=True):
-        def d(p, r):
-            p.save()
-            pen = QPen(QColor(pen_color), max(1.0, r.width() * 0.08), style)
-            p.setPen(pen)
-            p.setBrush(QColor(brush_color) if brush else Qt.NoBrush)
-            p.drawRect(r.adjusted(r.width() * 0.08, r.height() * 0.2, -r.width() * 0.08, -r.height() * 0.2))
-            p.restore()
-        return d
-
-    bm = scene
-    if bm.bm_districts:
-        entries.append(("区县界 Districts", fill(getattr(R, "PLAN_LAND", QColor("#fffdf4")),
-                                                getattr(R, "DISTRICT_EDGE", QColor("#c4bcae")))))
-    if bm.bm_plan_areas:
-        entries.append(("规划范围 Plan area", fill("#ffffff", getattr(R, "PLAN_EDGE", QColor("#d8a24a")),
-                                                    Qt.DashLine, brush=False)))
-    if bm.bm_water:
-        water = getattr(R, "WATER", QColor("#b9d6ee"))
-        entries.append(("水系 Water", fill(water, getattr(R, "WATER_EDGE", water))))
-    return entries
+    return [(f"{e.label}（{e.count}）" if e.count is not None else e.label, e.draw)
+            for e in legend(ctx, view)]
 
 
 def render_page(painter, width: float, height: float, spec: PageSpec, view, scene, info: PageInfo,
-                *, labels: bool = True, progress: Callable[[int], None] | None = None):
+                *, labels: bool = True, progress: Callable[[int], None] | None = None, stack=None):
     """Draw the whole page (furniture + map) on ``painter`` (device pixels ``width × height``).
 
-    ``view`` must already be fitted to the map frame returned by :func:`page_frames`.
+    ``view`` must already be fitted to the map frame returned by :func:`page_frames`; the map
+    shows ``stack`` (default: the scene's standard stack) without selection or hover marks.
     """
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QColor, QPainter, QPen
@@ -514,7 +437,8 @@ def render_page(painter, width: float, height: float, spec: PageSpec, view, scen
     # the map, by the canvas painter
     fr = frames
     scale = spec.dpi / 96.0
-    paint_map(painter, fr.map_rect, view, scene, labels=labels, scale=scale)
+    paint_map(painter, fr.map_rect, view, scene, stack=stack, labels=labels, scale=scale,
+              selection=False)
     if progress:
         progress(80)
     # QSvgGenerator ignores clipping: mask whatever the map drew outside its frame
@@ -632,13 +556,16 @@ def _check_format(fmt: str | None, out: Path) -> str:
 def export_map(atlas, plans, out, *, fmt: str | None = None, layers=None, paper: str = "A4",
                orientation: str | None = "landscape", dpi: float | None = None, extent=None,
                title: str | None = None, subtitle: str | None = None, labels: bool = True,
-               scene=None, progress: Callable[[int], bool] | None = None) -> dict[str, Any]:
+               scene=None, stack=None, progress: Callable[[int], bool] | None = None) -> dict[str, Any]:
     """Write a map page of ``plans`` (ids, list or ``"a,b"``) to ``out`` as PNG/SVG/PDF.
 
-    ``layers``: categories to show (default all); ``extent``: ``None``/``"plan"`` or a lon/lat
-    box; ``scene``: a prepared :class:`desktop.render.MapScene` (e.g. the canvas's, so user
-    styles carry over; its visibility/selection are restored afterwards). ``progress(percent)``
-    returning ``False`` cancels (:class:`ExportCancelled`, nothing written).
+    ``stack``: the layer stack to draw (e.g. the window's, so order, visibility, opacity and
+    styles carry over; it is not changed). Without one, the standard stack of the atlas.
+    Either way plan layers of other plans, or of categories not in ``layers`` (default all),
+    are left out — a hidden layer is never shown. ``scene``: a prepared
+    :class:`desktop.render.MapScene` to reuse (saves projecting the data again). ``extent``:
+    ``None``/``"plan"`` or a lon/lat box. ``progress(percent)`` returning ``False`` cancels
+    (:class:`ExportCancelled`, nothing written).
 
     Returns ``{"path", "format", "width_px", "height_px", "dpi", "page_mm", "extent", "plans",
     "layers", "legend"}``.
@@ -659,43 +586,37 @@ def export_map(atlas, plans, out, *, fmt: str | None = None, layers=None, paper:
             raise ExportCancelled(f"map export to {out} cancelled at {percent}%")
 
     step(0)
-    from planatlas.desktop.render import MapScene
+    from planatlas.desktop.render import MapScene, context
 
-    own_scene = scene is None
-    if own_scene:
+    if scene is None:
         scene = MapScene.from_atlas(atlas)
-    keys = [(p, c) for p in plan_ids for c in cats]
-    saved = (set(scene.visible), set(scene.selection), scene.highlight)
-    try:
-        scene.set_visible_layers(keys)
-        scene.set_selection(())
-        scene.set_highlight(None)
-        step(10)
-        if box is None:
-            box = map_extent(atlas, plan_ids, scene, keys)
-        plans_txt = "、".join(atlas.plans[p].title for p in plan_ids)
-        page_title = title if title is not None else (
-            f"{'、'.join(_plan_short(atlas.plans[p]) for p in plan_ids)} · 规划点位图")
-        page_sub = subtitle if subtitle is not None else plans_txt
-        from planatlas.layers.export.html import basemap_attribution
+    page_stack = stack.copy() if stack is not None else scene.default_stack()
+    with page_stack.batch():
+        for layer in page_stack.find(kind="plan_category"):
+            if layer.source["plan"] not in plan_ids or layer.source["category"] not in cats:
+                page_stack.set_visible(layer.id, False)
+    ctx = context(scene, page_stack, scale=spec.dpi / 96.0, selection=False)
+    step(10)
+    if box is None:
+        box = map_extent(atlas, plan_ids, ctx)
+    plans_txt = "、".join(atlas.plans[p].title for p in plan_ids)
+    page_title = title if title is not None else (
+        f"{'、'.join(_plan_short(atlas.plans[p]) for p in plan_ids)} · 规划点位图")
+    page_sub = subtitle if subtitle is not None else plans_txt
+    from planatlas.layers.export.html import basemap_attribution
 
-        attribution = [
-            "规划：" + "；".join(f"{atlas.plans[p].title}（{atlas.plans[p].issuer}，{atlas.plans[p].issued}）"
-                               for p in plan_ids),
-            "底图：" + basemap_attribution(getattr(atlas, "basemap", None)).replace("PlanAtlas 内置底图：", ""),
-            "点位：PlanAtlas 整理（多为近似位置，精度见数据导出）；Web 墨卡托投影，WGS-84",
-        ]
-        date = _dt.date.today().isoformat()
+    attribution = [
+        "规划：" + "；".join(f"{atlas.plans[p].title}（{atlas.plans[p].issuer}，{atlas.plans[p].issued}）"
+                           for p in plan_ids),
+        "底图：" + basemap_attribution(getattr(atlas, "basemap", None)).replace("PlanAtlas 内置底图：", ""),
+        "点位：PlanAtlas 整理（多为近似位置，精度见数据导出）；Web 墨卡托投影，WGS-84",
+    ]
+    date = _dt.date.today().isoformat()
 
-        with atomic_path(out, create=False) as tmp:
-            result = _paint_to_file(tmp, fmt, spec, scene, box, keys, atlas, labels,
-                                    page_title, page_sub, attribution, date, step)
-        step(100)
-    finally:
-        if not own_scene:
-            scene.set_visible_layers(saved[0])
-            scene.set_selection(saved[1])
-            scene.set_highlight(saved[2])
+    with atomic_path(out, create=False) as tmp:
+        result = _paint_to_file(tmp, fmt, spec, ctx, box, labels, page_title, page_sub,
+                                attribution, date, step)
+    step(100)
     result.update({"path": str(out), "format": fmt, "dpi": spec.dpi,
                    "page_mm": [round(spec.width_mm, 1), round(spec.height_mm, 1)],
                    "extent": [round(v, 6) for v in box], "plans": plan_ids, "layers": cats,
@@ -703,8 +624,8 @@ def export_map(atlas, plans, out, *, fmt: str | None = None, layers=None, paper:
     return result
 
 
-def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, scene, box, keys, atlas, labels,
-                   title, subtitle, attribution, date, step) -> dict[str, Any]:
+def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, ctx, box, labels, title, subtitle,
+                   attribution, date, step) -> dict[str, Any]:
     from PySide6.QtCore import QMarginsF, QRect, QSize, QSizeF
     from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
@@ -752,11 +673,11 @@ def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, scene, box, keys, atlas,
         mr = frames.map_rect
         view = MapView.fit(box, (max(1, int(round(mr.width()))), max(1, int(round(mr.height())))),
                            margin=0.03, min_res=0.05)
-        legend = _legend_entries(atlas, scene, view, keys, spec.dpi / 96.0)
+        legend = _legend_entries(ctx, view)
         info = PageInfo(title, subtitle, legend, attribution, date)
         step(25)
-        render_page(painter, w, h, spec, view, scene, info, labels=labels,
-                    progress=lambda pc: step(pc))
+        render_page(painter, w, h, spec, view, ctx.scene, info, labels=labels,
+                    progress=lambda pc: step(pc), stack=ctx.stack)
         step(90)
     finally:
         painter.end()

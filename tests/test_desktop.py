@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from desktop_fixture import SyntheticAtlas  # noqa: E402
+from planatlas.layers.stack import plan_layer_id  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -107,10 +108,10 @@ def test_toggling_a_layer_changes_the_map(win, qtbot):
     from planatlas.layers.model import CATEGORIES
     before = _pixels(_grab(win.canvas))
     key = ("guangzhou", "logistics_hub")
-    item = win.layers_panel.items[key]
+    item = win.layers_panel.items[plan_layer_id(*key)]
     assert item.checkState(0) == Qt.Checked
     item.setCheckState(0, Qt.Unchecked)             # the user unticks the box
-    assert key not in win.state.scene.visible
+    assert not win.state.is_layer_visible(key)
     after = _pixels(_grab(win.canvas))
     changed = (before != after).any(axis=2)
     assert changed.sum() > 50
@@ -128,7 +129,8 @@ def test_toggling_a_layer_changes_the_map(win, qtbot):
     item.setCheckState(0, Qt.Checked)
     again = _pixels(_grab(win.canvas))
     assert (again == before).all()
-    assert set(CATEGORIES) == {k[1] for k in win.state.scene.visible if k[0] == "guangzhou"}
+    assert set(CATEGORIES) == {la.source["category"] for la in win.state.stack.find(plan="guangzhou")
+                               if la.visible}
 
 
 def test_click_on_feature_shows_clauses_and_targets(win, qtbot, synth):
@@ -274,7 +276,7 @@ def test_site_list_filters(win, qtbot, synth):
     sp.set_filters(status="", district="越秀区")
     assert set(sp.visible_ids()) == {"gz-beijing-road", "gz-yuexiu-park"}
     sp.set_filters(district="", in_view=True)
-    assert set(sp.visible_ids()) == set(win.state.scene.ids_in_view(win.canvas.view))
+    assert set(sp.visible_ids()) == set(win.state.ids_in_view(win.canvas.view))
     sp.set_filters(in_view=False)
     # sorting by precision (numeric)
     sp.table.sortByColumn(6, Qt.DescendingOrder)
@@ -305,10 +307,10 @@ def test_settings_survive_restart(qtbot, synth, settings_path):
     w1.close()
 
     w2 = _window(qtbot, synth, settings_path)
-    assert ("guangzhou", "scenic_area") not in w2.state.scene.visible
-    assert w2.layers_panel.items[("guangzhou", "scenic_area")].checkState(0) == Qt.Unchecked
-    st = w2.state.scene.styles[("binhai", "logistics_hub")]
-    assert (st.color, st.size) == ("#123456", 14.0)
+    assert not w2.state.is_layer_visible(("guangzhou", "scenic_area"))
+    assert w2.layers_panel.items["plan/guangzhou/scenic_area"].checkState(0) == Qt.Unchecked
+    st = w2.state.layer(("binhai", "logistics_hub")).style
+    assert (st["color"], st["size"]) == ("#123456", 14.0)
     v = w2.canvas.view
     assert math.isclose(v.cx, view1.cx, abs_tol=1e-6) and math.isclose(v.cy, view1.cy, abs_tol=1e-6)
     assert math.isclose(v.res, view1.res)

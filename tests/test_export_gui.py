@@ -118,13 +118,13 @@ def test_survey_report_is_drawn_as_a_map_layer(win, qtbot):
     win.canvas.set_view(win.canvas.view.framed((f.geometry.x - 0.05, f.geometry.y - 0.05,
                                                f.geometry.x + 0.05, f.geometry.y + 0.05)))
     qtbot.wait(20)
-    win.canvas.set_survey_layer([(f.geometry.x + 0.01, f.geometry.y + 0.01, "moved", "x")])
+    win.state.set_overlay("survey_report", {"points": [(f.geometry.x + 0.01, f.geometry.y + 0.01, "moved", "x")]})
     img = win.canvas.grab().toImage()
     from planatlas.desktop.render import lonlat_to_merc
     x, y = win.canvas.view.to_screen(*lonlat_to_merc([f.geometry.x + 0.01], [f.geometry.y + 0.01]))
     c = img.pixelColor(int(round(float(x[0]))), int(round(float(y[0]))))
     assert c.name() == STATUS_COLORS["moved"]
-    win.canvas.set_survey_layer([])
+    win.state.remove_overlay("survey_report")
     assert win.canvas.grab().toImage().pixelColor(int(round(float(x[0]))), int(round(float(y[0])))).name() != STATUS_COLORS["moved"]
 
 
@@ -157,9 +157,11 @@ def test_accepted_survey_moves_the_feature_live_and_keeps_the_shipped_position(q
         x, _y = lonlat_to_merc([g.geometry.x], [g.geometry.y])
         assert abs(w.state.scene.ax[i] - float(x[0])) < 1.0           # the scene was re-projected
         assert any(r.id == f.id and r.status == "verified" for r in w.site_panel.model.rows)
-        ox, oy, nx, ny = w.canvas._history
-        assert len(ox) == 1
-        x0, _ = lonlat_to_merc([f.geometry.x], [f.geometry.y])
-        assert abs(ox[0] - float(x0[0])) < 1.0                         # shipped position kept
+        moves = w.state.stack["overlay/position_history"].source["moves"]
+        assert [m[0] for m in moves] == [f.id]
+        assert abs(moves[0][1] - f.geometry.x) < 1e-9                   # shipped position kept
+        w.state.frame((f.geometry.x - 0.02, f.geometry.y - 0.02, f.geometry.x + 0.02, f.geometry.y + 0.02))
+        sx, sy = w.canvas.view.to_screen(*lonlat_to_merc([f.geometry.x], [f.geometry.y]))
+        assert f.id in w.canvas.hit_test(float(sx[0]), float(sy[0]))     # the grey ring is its history
     finally:
         atlas_mod._CACHE.clear()

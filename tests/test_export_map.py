@@ -193,16 +193,20 @@ def test_cancel_leaves_nothing_and_keeps_old_file(atlas, tmp_path):
     assert seen[0] == 0 and seen[-1] == 100 and seen == sorted(seen)
 
 
-def test_scene_state_is_restored(atlas, tmp_path):
+def test_a_given_scene_and_stack_are_left_as_they_were(atlas, tmp_path):
     from planatlas.desktop.render import MapScene
+    from planatlas.layers.stack import plan_layer_id
 
     scene = MapScene.from_atlas(atlas)
-    scene.set_visible_layers([("guangzhou", "commercial_district")])
+    stack = scene.default_stack()
+    stack.set_visible(plan_layer_id("binhai", "scenic_area"), False)
     scene.set_selection(["gz-evil"])
-    before = (set(scene.visible), set(scene.selection))
-    res = export_map(atlas, "binhai", tmp_path / "b.png", paper="A4", dpi=72, scene=scene)
-    assert [r for r in res["legend"] if " · " in r] == ["滨海新区 · 物流枢纽与港口（1）", "滨海新区 · 景区与文旅（1）"]
-    assert (set(scene.visible), set(scene.selection)) == before
+    before = (stack.to_dict(), set(scene.selection))
+    res = export_map(atlas, "binhai", tmp_path / "b.png", paper="A4", dpi=72, scene=scene,
+                     stack=stack)
+    # binhai's layers as the stack shows them: the hidden scenic layer stays hidden
+    assert [r for r in res["legend"] if " · " in r] == ["滨海新区 · 物流枢纽与港口（1）"]
+    assert (stack.to_dict(), set(scene.selection)) == before
 
 
 def test_bad_requests(atlas, tmp_path):
