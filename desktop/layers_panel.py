@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog, QHBoxLayout, QInputDialog, QLabel, QMenu, QPushButton, QSplitter,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from planatlas.desktop.i18n import language, tr
@@ -57,8 +57,10 @@ class LayersPanel(QWidget):
         btns = QHBoxLayout()
         self.btn_all = QPushButton()
         self.btn_none = QPushButton()
-        self.btn_up = QPushButton()
-        self.btn_down = QPushButton()
+        self.btn_up = QToolButton()
+        self.btn_down = QToolButton()
+        self.btn_up.setArrowType(Qt.UpArrow)
+        self.btn_down.setArrowType(Qt.DownArrow)
         non_basemap = lambda: [la.id for la in state.stack if la.role != "basemap"]  # noqa: E731
         self.btn_all.clicked.connect(lambda: state.set_layers_visible(non_basemap(), None))
         self.btn_none.clicked.connect(lambda: state.set_layers_visible([], None))
@@ -134,8 +136,8 @@ class LayersPanel(QWidget):
             git.setExpanded(group != "basemap")
         self.btn_all.setText(tr("layers.all_on"))
         self.btn_none.setText(tr("layers.all_off"))
-        self.btn_up.setText("▲ " + tr("layers.up"))
-        self.btn_down.setText("▼ " + tr("layers.down"))
+        self.btn_up.setToolTip(tr("layers.up"))
+        self.btn_down.setToolTip(tr("layers.down"))
         self.legend_title.setText(tr("layers.legend"))
         self._updating = False
         self.sync()
