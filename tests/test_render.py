@@ -37,7 +37,8 @@ def real_atlas():
 def _pixels(img: QImage) -> np.ndarray:
     img = img.convertToFormat(QImage.Format_RGB32)
     arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=img.sizeInBytes())
-    return arr.reshape(img.height(), img.bytesPerLine() // 4, 4)[:, :img.width(), 2::-1].copy()   # BGRA in memory -> RGB
+    # BGRA in memory -> RGB
+    return arr.reshape(img.height(), img.bytesPerLine() // 4, 4)[:, :img.width(), 2::-1].copy()
 
 
 def _feature(fid, cat, plan, geom, name=None):

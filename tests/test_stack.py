@@ -105,7 +105,7 @@ def test_kinds_are_an_open_registry():
         assert LayerStack.from_dict(json.loads(json.dumps(s.to_dict()))).layers == s.layers
         assert s["test_tiles"].title("en") == "Tiles"
     finally:
-        from planatlas.layers import stack as module
+        from planatlas.layers import layer as module
         module._KINDS.pop("test_tiles")
 
 

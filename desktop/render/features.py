@@ -59,8 +59,8 @@ def resolve(layers: list[Layer], ctx: RenderContext) -> Run:
 def feature_owners(ctx: RenderContext) -> Run:
     """All visible plan × category layers as one run: which feature is shown, and in which
     layer (the topmost that holds it)."""
-    return resolve([layer for layer in ctx.stack.visible_layers() if layer.kind == PlanCategoryRenderer.kind],
-                   ctx)
+    kind = PlanCategoryRenderer.kind
+    return resolve([layer for layer in ctx.stack.visible_layers() if layer.kind == kind], ctx)
 
 
 def _in_view(view: MapView, scene: MapScene, visible: np.ndarray, margin_px: float) -> np.ndarray:
@@ -261,7 +261,8 @@ class PlanCategoryRenderer(LayerRenderer):
 
     def extent(self, layer, ctx):
         scene = ctx.scene
-        return scene.bbox_lonlat(scene.ids[i] for i in np.flatnonzero(scene.column_mask([_key(layer)])))
+        members = np.flatnonzero(scene.column_mask([_key(layer)]))
+        return scene.bbox_lonlat(scene.ids[i] for i in members)
 
     def count(self, layer, ctx) -> int:
         return ctx.scene.column_count(_key(layer))
@@ -275,7 +276,8 @@ class PlanCategoryRenderer(LayerRenderer):
         symbols that occur among them."""
         scene, lang = ctx.scene, ctx.lang
         run = resolve(layers, ctx)
-        where = scene.in_extent(*view.extent()) if view is not None else np.ones(len(scene.ids), bool)
+        where = scene.in_extent(*view.extent()) if view is not None else \
+            np.ones(len(scene.ids), dtype=bool)
         shown = run.own.visible & where
         out = []
         for layer, st in zip(run.layers, run.styles):
@@ -344,5 +346,5 @@ class PlanCategoryRenderer(LayerRenderer):
             else:
                 cands = [(x + r, y - th / 2), (x - r - tw, y - th / 2),
                          (x - tw / 2, y - r - th), (x - tw / 2, y + r)]
-            color = run.styles[int(owner[i])].qcolor().darker(170) if not selected else QColor("#000000")
+            color = QColor("#000000") if selected else run.styles[int(owner[i])].qcolor().darker(170)
             placer.try_place(font, cands, tw, th, name, color, halo, opacity=layer.opacity)

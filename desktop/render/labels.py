@@ -117,7 +117,7 @@ def place_labels(view: MapView, ctx: RenderContext, *, max_labels: int = 350,
                  max_tries: int = 2500) -> LabelPlacer:
     """Let every visible labelled layer offer its labels, by renderer priority."""
     placer = LabelPlacer(view, ctx.scale, max_labels, max_tries)
-    labelled = [layer for layer in reversed(ctx.stack.visible_layers()) if layer.style.get("labels")]
+    labelled = [la for la in reversed(ctx.stack.visible_layers()) if la.style.get("labels")]
     groups = [(r, run) for r, run in runs(labelled) if r.label_priority is not None]
     for r, run in sorted(groups, key=lambda g: g[0].label_priority):
         r.place_labels(placer, view, run[::-1], ctx)          # the run bottom first

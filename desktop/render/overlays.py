@@ -21,6 +21,18 @@ def _status_colors() -> dict[str, str]:
     return STATUS_COLORS
 
 
+def _projected(ctx, layer, rows, *pairs) -> tuple:
+    """Mercator (x, y) arrays for each (lon index, lat index) pair of ``rows``, cached while the
+    layer keeps the same rows."""
+    def build():
+        out = []
+        for lon_i, lat_i in pairs:
+            x, y = lonlat_to_merc([r[lon_i] for r in rows], [r[lat_i] for r in rows])
+            out += [np.asarray(x, float).reshape(-1), np.asarray(y, float).reshape(-1)]
+        return tuple(out)
+    return ctx.scene.memo((layer.kind, layer.id, pairs), rows, build)
+
+
 def _bbox(lons, lats):
     if not len(lons):
         return None
@@ -35,17 +47,16 @@ class SurveyReportRenderer(LayerRenderer):
     @staticmethod
     def _data(layer, ctx):
         pts = layer.source["points"]
-
-        def build():
-            xs, ys = lonlat_to_merc([p[0] for p in pts], [p[1] for p in pts])
-            return (np.asarray(xs, float).reshape(-1), np.asarray(ys, float).reshape(-1),
-                    np.asarray([str(p[2]) for p in pts], dtype=object))
-        return ctx.scene.memo(("survey", layer.id), pts, build)
+        xs, ys = _projected(ctx, layer, pts, (0, 1))
+        statuses = ctx.scene.memo(("survey-status", layer.id), pts,
+                                  lambda: np.asarray([str(p[2]) for p in pts], dtype=object))
+        return xs, ys, statuses
 
     def _in_view(self, view, layer, ctx, margin: float):
         xs, ys, statuses = self._data(layer, ctx)
         sx, sy = view.to_screen(xs, ys)
-        inside = (sx > -margin) & (sy > -margin) & (sx < view.width + margin) & (sy < view.height + margin)
+        inside = ((sx > -margin) & (sy > -margin) & (sx < view.width + margin)
+                  & (sy < view.height + margin))
         return sx[inside], sy[inside], statuses[inside]
 
     def paint(self, painter, view, layer, ctx) -> None:
@@ -117,13 +128,7 @@ class PositionHistoryRenderer(LayerRenderer):
 
     @staticmethod
     def _data(layer, ctx):
-        moves = layer.source["moves"]
-
-        def build():
-            ox, oy = lonlat_to_merc([m[1] for m in moves], [m[2] for m in moves])
-            nx, ny = lonlat_to_merc([m[3] for m in moves], [m[4] for m in moves])
-            return tuple(np.asarray(a, float).reshape(-1) for a in (ox, oy, nx, ny))
-        return ctx.scene.memo(("history", layer.id), moves, build)
+        return _projected(ctx, layer, layer.source["moves"], (1, 2), (3, 4))
 
     def paint(self, painter, view, layer, ctx) -> None:
         ox, oy, nx, ny = self._data(layer, ctx)

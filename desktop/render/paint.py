@@ -15,7 +15,6 @@ from PySide6.QtGui import QPainter
 
 from planatlas.layers.stack import Layer, LayerStack
 
-from . import features as _features  # noqa: F401  (registers the renderer)
 from .labels import draw_labels, place_labels
 from .renderers import LegendEntry, RenderContext, renderer_for, runs
 from .scene import MapScene
