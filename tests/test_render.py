@@ -243,3 +243,23 @@ def test_legend_lists_only_visible_layers_that_show_something(synth):
     stack.set_style(plan_layer_id("guangzhou", "scenic_area"), color="#00ff00")
     row = next(e for e in legend(context(scene, stack, lang="en"), gz) if "Scenic" in e.label)
     assert row.key[2] == "#00ff00" and row.count == 2 and row.label == "广州市 · Scenic areas"
+
+
+def test_legend_symbols_are_as_faded_as_their_layer(synth):
+    scene = MapScene.from_atlas(synth)
+    stack = scene.default_stack()
+    scenic = plan_layer_id("guangzhou", "scenic_area")
+
+    def swatch():
+        row = next(e for e in legend(context(scene, stack)) if e.layer == scenic)
+        img = QImage(40, 40, QImage.Format_ARGB32_Premultiplied)
+        img.fill(Qt.white)
+        p = QPainter(img)
+        row.draw(p, QRectF(0, 0, 40, 40))
+        p.end()
+        return _pixels(img)[22, 20].astype(int)          # inside the triangle
+    solid = swatch()
+    stack.set_opacity(scenic, 0.3)
+    faded = swatch()
+    assert _close(solid, GREEN, 30)
+    assert all(f > s + 60 for f, s in zip(faded[[0, 2]], solid[[0, 2]]))   # towards white

@@ -134,8 +134,20 @@ def legend(ctx: RenderContext, view: MapView | None = None) -> list[LegendEntry]
     for r, run in _top_down_runs(ctx):
         entries = r.legend_run(run, ctx, view) if r.batched else r.legend(run[0], ctx, view)
         for e in entries:
+            opacity = ctx.stack[e.layer].opacity if e.layer in ctx.stack else 1.0
+            if opacity < 1.0:                          # the symbol as faded as on the map
+                e.draw, e.key = _faded(e.draw, opacity), (*e.key, opacity)
             out.setdefault((e.key, e.label), e)
     return list(out.values())
+
+
+def _faded(draw, opacity: float):
+    def faded(p: QPainter, r: QRectF) -> None:
+        p.save()
+        p.setOpacity(p.opacity() * opacity)
+        draw(p, r)
+        p.restore()
+    return faded
 
 
 def visible_extent(ctx: RenderContext, roles=("thematic", "overlay")):
