@@ -106,13 +106,14 @@ class PlanCategoryRenderer(LayerRenderer):
         base_opacity = painter.opacity()
 
         def opacity(k: int) -> None:
-            painter.setOpacity(base_opacity * run.layers[k].opacity)
+            o = base_opacity * run.layers[k].opacity
+            if o != painter.opacity():
+                painter.setOpacity(o)
 
         painter.save()
         painter.setRenderHint(QPainter.Antialiasing, True)
         if len(shapes_idx):
             self._paint_shapes(painter, view, scene, run, shapes_idx, sel, hl, scale, opacity)
-            painter.setOpacity(base_opacity)
         if len(point_idx):
             px, py = view.to_screen(scene.ax[point_idx], scene.ay[point_idx])
             which = owner[point_idx]
@@ -120,10 +121,8 @@ class PlanCategoryRenderer(LayerRenderer):
             r_px = scene.precision[point_idx] * scene.merc_k[point_idx] / view.res
             halo = scene.approx[point_idx] & (r_px > sizes[which] * 0.6)
             if halo.any():
-                for k, m in _bottom_up(which[halo]):
-                    opacity(k)
-                    paint_halos(painter, px[halo][m], py[halo][m], r_px[halo][m], run.styles,
-                                which[halo][m], scale)
+                paint_halos(painter, px[halo], py[halo], r_px[halo], run.styles, which[halo], scale,
+                            [layer.opacity for layer in run.layers])
             # symbols, one batch per layer, bottom layer first
             painter.setRenderHint(QPainter.Antialiasing, raster is False)
             for k, m in _bottom_up(which):
@@ -131,7 +130,8 @@ class PlanCategoryRenderer(LayerRenderer):
                 st = run.styles[k]
                 paint_symbols(painter, px[m], py[m], st, scene, st.size * scale, "normal",
                               raster, scale)
-            painter.setOpacity(base_opacity)
+            if painter.opacity() != base_opacity:
+                painter.setOpacity(base_opacity)
             # selection and hover on top
             psel = sel[point_idx]
             for k, m in _bottom_up(which[psel]):
@@ -323,12 +323,14 @@ class PlanCategoryRenderer(LayerRenderer):
                 r = sizes[owner[feat_idx[k]]] / 2.0
                 placer.reserve((px[k] - r, py[k] - r, px[k] + r, py[k] + r))
         fm_h = QFontMetricsF(ffont).height()
-        halo = QColor(255, 255, 255, 235)
+        halo, black = QColor(255, 255, 255, 235), QColor("#000000")
+        labelled = [bool(layer.style.get("labels")) for layer in run.layers]
+        colors = [st.qcolor().darker(170) for st in run.styles]
         for k, i in enumerate(feat_idx.tolist()):
             if placer.full:
                 break
-            layer = run.layers[int(owner[i])]
-            if not layer.style.get("labels"):
+            li = int(owner[i])
+            if not labelled[li]:
                 continue
             name = scene.names[i]
             selected = bool(sel_mask[i])
@@ -339,12 +341,12 @@ class PlanCategoryRenderer(LayerRenderer):
             if x < -tw or x > W + tw or y < -th or y > H + th:
                 continue
             big = scene.kind[i] != POINT and (wpx[k] > tw * 1.1 or hpx[k] > th * 3)
-            r = sizes[owner[i]] / 2.0 + 2 * scale
+            r = sizes[li] / 2.0 + 2 * scale
             if big:
                 cands = [(x - tw / 2, y - th / 2), (x - tw / 2, y + th * 0.6),
                          (x - tw / 2, y - th * 1.6)]
             else:
                 cands = [(x + r, y - th / 2), (x - r - tw, y - th / 2),
                          (x - tw / 2, y - r - th), (x - tw / 2, y + r)]
-            color = QColor("#000000") if selected else run.styles[int(owner[i])].qcolor().darker(170)
-            placer.try_place(font, cands, tw, th, name, color, halo, opacity=layer.opacity)
+            placer.try_place(font, cands, tw, th, name, black if selected else colors[li], halo,
+                             opacity=run.layers[li].opacity)

@@ -135,7 +135,8 @@ def draw_labels(painter: QPainter, placer: LabelPlacer, ctx: RenderContext) -> N
         hw = 3.0 * scale
         for lb in placer.placed:
             img = ctx.scene.label_sprite(lb.text, lb.font, lb.color, lb.halo, hw, dpr)
-            painter.setOpacity(lb.opacity)
+            if lb.opacity != painter.opacity():
+                painter.setOpacity(lb.opacity)
             painter.drawImage(QPointF(lb.x - hw - 1, lb.y - hw - 1), img)
         painter.restore()
         return
@@ -144,7 +145,8 @@ def draw_labels(painter: QPainter, placer: LabelPlacer, ctx: RenderContext) -> N
     for lb in placer.placed:
         # vector output (SVG/PDF): the halo is a stroked outline, the label itself real text,
         # so it stays selectable and searchable
-        painter.setOpacity(lb.opacity)
+        if lb.opacity != painter.opacity():
+            painter.setOpacity(lb.opacity)
         path = QPainterPath()
         ascent = QFontMetricsF(lb.font).ascent()
         path.addText(QPointF(lb.x, lb.y + ascent), lb.font, lb.text)

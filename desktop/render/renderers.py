@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter, QPaintEngine
 
@@ -49,8 +50,7 @@ class RenderContext:
     cache: dict = field(default_factory=dict)        # per-drawing values (e.g. ownership)
 
     @property
-    def sel_mask(self):
-        import numpy as np
+    def sel_mask(self) -> np.ndarray:
         return self.scene.sel_mask if self.selection else np.zeros(len(self.scene.ids), dtype=bool)
 
     @property

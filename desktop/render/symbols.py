@@ -77,13 +77,18 @@ def paint_symbols(painter: QPainter, px, py, style: LayerStyle, sprites, size: f
         painter.restore()
 
 
-def paint_halos(painter: QPainter, px, py, r, styles: list[LayerStyle], which, scale: float) -> None:
-    """Faint precision discs of radius ``r`` pixels; ``styles[which[i]]`` colours disc i."""
+def paint_halos(painter: QPainter, px, py, r, styles: list[LayerStyle], which, scale: float,
+                opacity: list[float] | None = None) -> None:
+    """Faint precision discs of radius ``r`` pixels; ``styles[which[i]]`` colours disc i and
+    ``opacity[which[i]]`` (default 1) fades it."""
     painter.save()
+    base = painter.opacity()
+    fade = opacity or [1.0] * len(styles)
     if len(px) <= 400:
         painter.setRenderHint(QPainter.Antialiasing, True)
         for x, y, rr, k in zip(px.tolist(), py.tolist(), r.tolist(), which.tolist()):
             st = styles[k]
+            painter.setOpacity(base * fade[k])
             painter.setPen(QPen(st.qcolor(110), 1.0 * scale, Qt.DotLine))
             painter.setBrush(st.qcolor(34))
             painter.drawEllipse(QPointF(x, y), rr, rr)
@@ -91,8 +96,9 @@ def paint_halos(painter: QPainter, px, py, r, styles: list[LayerStyle], which, s
         # many halos: one drawPoints call per (style, radius bucket) with a round pen
         painter.setRenderHint(QPainter.Antialiasing, False)
         rb = np.round(np.log2(np.maximum(r, 1.0)) * 4) / 4     # quarter-octave buckets
-        for k in np.unique(which).tolist():
+        for k in sorted(np.unique(which).tolist(), reverse=True):     # bottom layer first
             st = styles[k]
+            painter.setOpacity(base * fade[k])
             m = which == k
             for b in np.unique(rb[m]).tolist():
                 mm = m & (rb == b)
