@@ -15,11 +15,10 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar,
+    QApplication, QDockWidget, QInputDialog, QLabel, QMainWindow, QMessageBox, QToolBar,
     QWidget,
 )
 

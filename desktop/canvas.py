@@ -13,7 +13,7 @@ import time
 
 from pyproj import Geod
 from PySide6.QtCore import (
-    QEasingCurve, QPointF, QRect, QRectF, QSize, Qt, QTimer, QVariantAnimation, Signal,
+    QEasingCurve, QPointF, QRectF, QSize, Qt, QTimer, QVariantAnimation, Signal,
 )
 from PySide6.QtGui import (
     QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen, QTransform,

@@ -120,7 +120,6 @@ class LayersPanel(QWidget):
         self.tree.clear()
         self.items: dict[str, QTreeWidgetItem] = {}
         self.group_items: dict[str, QTreeWidgetItem] = {}
-        ctx = self._ctx()
         for group, ids in reversed(self.state.stack.groups()):
             git = QTreeWidgetItem([self._group_title(group, ids)])
             git.setData(0, ROLE_KEY, ("group", group))

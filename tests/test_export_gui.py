@@ -64,6 +64,21 @@ def test_export_map_from_the_window_uses_the_view(win, tmp_path):
     assert box[0] == pytest.approx(view[0], abs=1e-6) and box[3] == pytest.approx(view[3], abs=1e-6)
 
 
+def test_map_export_from_the_window_shows_its_layer_stack(win, tmp_path):
+    from planatlas.desktop.export_dialog import export_from_window
+    opts = {"fmt": "png", "paper": "800x600px", "orientation": "landscape", "dpi": 96,
+            "title": None, "subtitle": None}
+    before = export_from_window(win, "map", {"out": tmp_path / "a.png", **opts})
+    assert any("海门区 · 商圈" in r for r in before["legend"])
+    win.layers_panel.items["plan/haimen/commercial_district"].setCheckState(0, Qt.Unchecked)
+    win.state.set_layer_visible("basemap/water", False)
+    after = export_from_window(win, "map", {"out": tmp_path / "b.png", **opts})
+    assert not any("海门区 · 商圈" in r for r in after["legend"])
+    assert any("海门区 · " in r for r in after["legend"]) and "水系" not in after["legend"]
+    assert "水系" in before["legend"]
+    assert not win.state.is_layer_visible("basemap/water")          # the window's stack is as it was
+
+
 def test_cancelling_a_slow_export_leaves_nothing_and_keeps_the_old_file(win, tmp_path):
     from planatlas.desktop.export_dialog import run_in_thread
     out = tmp_path / "old.csv"

@@ -100,8 +100,6 @@ def test_mapview_roundtrip_and_fit():
 
 
 def test_paint_scale_grows_symbols(qapp, synth):
-    from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QPainter
     from planatlas.desktop.render import MapScene, MapView, paint_map
     scene = MapScene(list(synth.features.values()))        # no basemap: only symbols on paper
     view = MapView.fit(scene.bbox_lonlat(["gz-yuexiu-park", "gz-baiyun-airport"]), (400, 400))
@@ -131,9 +129,6 @@ def test_real_atlas_scene_has_every_feature(qapp, real_atlas):
 
 
 def test_labels_do_not_overlap_and_scale_with_zoom(qapp):
-    from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QPainter
-    from shapely.geometry import Point
     from planatlas.desktop.render import MapScene, MapView, paint_labels
     from planatlas.layers.model import Feature
     rng = np.random.default_rng(3)
