@@ -1,7 +1,8 @@
-"""The map canvas: a QWidget painting with desktop.render, listening to AtlasState.
+"""The map canvas: a QWidget painting the state's layer stack with desktop.render.
 
-Speed: the basemap is cached as an image per view; features + labels are drawn on a copy of it
-once per (view, scene revision) into a frame image. While panning / wheel-zooming / animating
+Speed: the bottom run of visible static layers (the basemap) is cached as an image per view;
+the other layers and the labels are drawn on a copy of it once per (view, scene revision,
+stack revision) into a frame image. While panning / wheel-zooming / animating
 only that frame image is drawn, transformed (fast mode, ~1 ms); when the interaction pauses
 the view is committed and the frame refined.
 """
@@ -10,10 +11,9 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
 from pyproj import Geod
 from PySide6.QtCore import (
-    QEasingCurve, QPointF, QRect, QRectF, QSize, Qt, QTimer, QVariantAnimation, Signal,
+    QEasingCurve, QPointF, QRectF, QSize, Qt, QTimer, QVariantAnimation, Signal,
 )
 from PySide6.QtGui import (
     QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen, QTransform,
@@ -23,7 +23,8 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from planatlas.desktop.i18n import category_label, tr
 from planatlas.desktop.render import (
-    HOVER_COLOR, PAPER, MapView, paint_basemap, paint_features, paint_labels,
+    HOVER_COLOR, PAPER, MapView, hit_test, ids_in_rect, lonlat_to_merc, paint_background,
+    paint_labels, paint_layers, renderer_for,
 )
 from planatlas.desktop.state import AtlasState
 
@@ -52,6 +53,7 @@ class MapCanvas(QWidget):
         super().__init__(parent)
         self.state = state
         self.scene = state.scene
+        self.stack = state.stack
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -191,24 +193,33 @@ class MapCanvas(QWidget):
         t0 = time.perf_counter()
         v = self.view
         dpr = self._dpr()
-        base_key = (v, dpr, len(self.scene.bm_districts))
+        ctx = self.state.render_context()
+        layers = self.stack.visible_layers()
+        n_static = 0
+        while n_static < len(layers) and renderer_for(layers[n_static].kind).static:
+            n_static += 1
+        base_key = (v, dpr, layers[:n_static])
         if self._base_key != base_key or self._base is None:
             img = QImage(int(v.width * dpr), int(v.height * dpr), QImage.Format_ARGB32_Premultiplied)
             img.setDevicePixelRatio(dpr)
             p = QPainter(img)
-            paint_basemap(p, v, self.scene)
+            paint_background(p, v)
+            paint_layers(p, v, ctx, layers[:n_static])
             p.end()
             self._base, self._base_key = img, base_key
         frame = self._base.copy()
         frame.setDevicePixelRatio(dpr)
         p = QPainter(frame)
-        paint_features(p, v, self.scene)
-        paint_labels(p, v, self.scene)
+        paint_layers(p, v, ctx, layers[n_static:])
+        paint_labels(p, v, self.scene, ctx=ctx)
         p.end()
         self._frame = frame
-        self._frame_key = (v, self.scene.revision, dpr)
+        self._frame_key = self._key()
         self.stats["full_ms"].append((time.perf_counter() - t0) * 1000)
         return frame
+
+    def _key(self) -> tuple:
+        return (self.view, self.scene.revision, self.stack.revision, self._dpr())
 
     def invalidate(self) -> None:
         self._frame_key = None
@@ -226,8 +237,7 @@ class MapCanvas(QWidget):
             p.drawImage(QPointF(0, 0), self._frame)
             p.resetTransform()
         else:
-            key = (self.view, self.scene.revision, self._dpr())
-            if self._frame_key != key or self._frame is None:
+            if self._frame_key != self._key() or self._frame is None:
                 self.render_frame()
             p.drawImage(QPointF(0, 0), self._frame)
             self._paint_hover(p)
@@ -242,78 +252,23 @@ class MapCanvas(QWidget):
 
     def _paint_hover(self, p: QPainter) -> None:
         fid = self.state.hover
-        if not fid or fid not in self.scene.index or not self.scene.is_visible(fid):
+        layer = self.state.feature_layer(fid) if fid else None
+        if layer is None:
             return
         x, y = self.scene.screen_position(self.view, fid)
-        st = self.scene.styles[self.scene.layer_of(fid)]
         p.setRenderHint(QPainter.Antialiasing, True)
         pen = QPen(QColor(HOVER_COLOR), 2.5)
         p.setPen(pen)
         p.setBrush(Qt.NoBrush)
-        r = st.size * 0.5 + 5
+        r = float(layer.style.get("size", 10.0)) * 0.5 + 5
         p.drawEllipse(QPointF(x, y), r, r)
 
-    def set_survey_layer(self, points) -> None:
-        """Show a survey report: ``[(lon, lat, status, label), …]`` coloured by status (empty clears)."""
-        from planatlas.desktop.render import lonlat_to_merc
-        pts = list(points or [])
-        if pts:
-            xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
-            self._survey = (np.asarray(xs, float), np.asarray(ys, float), [q[2] for q in pts])
-        else:
-            self._survey = None
-        self.update()
-
-    def set_history_layer(self, moves) -> None:
-        """Shipped positions of features verified in the field: ``[(old_lon, old_lat, lon, lat)]``."""
-        from planatlas.desktop.render import lonlat_to_merc
-        moves = list(moves or [])
-        if moves:
-            ox, oy = lonlat_to_merc([m[0] for m in moves], [m[1] for m in moves])
-            nx, ny = lonlat_to_merc([m[2] for m in moves], [m[3] for m in moves])
-            self._history = tuple(np.asarray(a, float) for a in (ox, oy, nx, ny))
-        else:
-            self._history = None
-        self.update()
-
-    def _paint_history(self, p: QPainter) -> None:
-        hist = getattr(self, "_history", None)
-        if hist is None or (self._pending is not None and not self._pending.isIdentity()):
-            return
-        ox, oy, nx, ny = hist
-        osx, osy = (np.asarray(v, float) for v in self.view.to_screen(ox, oy))
-        nsx, nsy = (np.asarray(v, float) for v in self.view.to_screen(nx, ny))
-        p.setBrush(Qt.NoBrush)
-        for i in range(len(osx)):
-            a, b = QPointF(osx[i], osy[i]), QPointF(nsx[i], nsy[i])
-            p.setPen(QPen(QColor(90, 90, 90, 170), 1.2, Qt.DashLine))
-            p.drawLine(a, b)
-            p.setPen(QPen(QColor(90, 90, 90, 200), 1.5))
-            p.drawEllipse(a, 4.5, 4.5)
-
-    def _paint_survey(self, p: QPainter) -> None:
-        survey = getattr(self, "_survey", None)
-        if survey is None:
-            return
-        from planatlas.layers.survey import STATUS_COLORS
-        xs, ys, statuses = survey
-        sx, sy = self.view.to_screen(xs, ys)
-        sx, sy = np.asarray(sx, float), np.asarray(sy, float)
-        inside = np.flatnonzero((sx > -10) & (sy > -10) & (sx < self.width() + 10) & (sy < self.height() + 10))
-        p.setPen(QPen(QColor("white"), 1.5))
-        brushes = {k: QColor(v) for k, v in STATUS_COLORS.items()}
-        moving = self._pending is not None and not self._pending.isIdentity()
-        for i in inside[:20000]:
-            q = QPointF(sx[i], sy[i])
-            if moving:
-                q = self._pending.map(q)
-            p.setBrush(brushes.get(statuses[i], QColor("#555")))
-            p.drawRect(QRectF(q.x() - 4.5, q.y() - 4.5, 9, 9))
+    def hit_test(self, px: float, py: float) -> list[str]:
+        """Every feature under the pixel, the topmost layer's first."""
+        return hit_test(self.view, px, py, self.state.render_context())
 
     def _paint_overlays(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.Antialiasing, True)
-        self._paint_history(p)
-        self._paint_survey(p)
         if self._band is not None:
             p.setPen(QPen(QColor(HOVER_COLOR), 1.2, Qt.DashLine))
             p.setBrush(QColor(0, 166, 214, 40))
@@ -323,7 +278,6 @@ class MapCanvas(QWidget):
             if not self._measure_done and self._cursor is not None:
                 lon, lat = self.view.to_lonlat(self._cursor.x(), self._cursor.y())
                 pts.append((float(lon), float(lat)))
-            from planatlas.desktop.render import lonlat_to_merc
             xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
             sx, sy = self.view.to_screen(xs, ys)
             if self._pending is not None and not self._pending.isIdentity():
@@ -467,7 +421,7 @@ class MapCanvas(QWidget):
         if self.tool == "measure" and self._measure and not self._measure_done:
             self.update()
         if self._pending.isIdentity():
-            hits = self.scene.hit_test(self.view, pos.x(), pos.y())
+            hits = self.hit_test(pos.x(), pos.y())
             fid = hits[0] if hits else ""
             self.state.set_hover(fid)
             self._tooltip(ev, fid)
@@ -504,7 +458,7 @@ class MapCanvas(QWidget):
             rect = self._band
             self._band = None
             if rect is not None and rect.width() > 2 and rect.height() > 2:
-                ids = self.scene.ids_in_rect(self.view, rect)
+                ids = ids_in_rect(self.view, rect, self.state.render_context())
                 self.state.select_features(ids)
             self.update()
         elif drag == "pan":
@@ -526,7 +480,7 @@ class MapCanvas(QWidget):
 
     def identify(self, px: float, py: float) -> list[str]:
         """Click: select the top feature under the pixel (or clear the selection)."""
-        hits = self.scene.hit_test(self.view, px, py)
+        hits = self.hit_test(px, py)
         if hits:
             self.state.select_features([hits[0]], current=hits[0])
         else:

@@ -67,8 +67,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "legend.approx": ("近似位置（光晕=精度范围）", "Approximate position (halo = precision)"),
     "legend.schematic": ("示意范围（虚线/斜线）", "Schematic area (dashed/hatched)"),
     "legend.selected": ("已选要素", "Selected feature"),
-    "legend.plan_area": ("规划范围", "Plan area"),
-    "legend.water": ("水系", "Water"),
+    "layers.opacity": ("不透明度…", "Opacity…"),
+    "layers.opacity_prompt": ("不透明度（%）：", "Opacity (%):"),
+    "layers.up": ("上移", "Move up"),
+    "layers.down": ("下移", "Move down"),
+    "layers.group.basemap": ("底图", "Basemap"),
+    "layers.group.overlays": ("叠加图层", "Overlays"),
+    "survey.confirmed": ("确认", "confirmed"),
+    "survey.moved": ("移位", "moved"),
+    "survey.unmatched": ("未匹配", "unmatched"),
+    "survey.invalid": ("无效", "invalid"),
     # feature panel
     "feature.none": ("在地图上单击一个地点查看详情。", "Click a place on the map to see its details."),
     "feature.aliases": ("别名", "Aliases"),
@@ -192,12 +200,13 @@ def language() -> str:
     return _lang
 
 
-def tr(key: str, **fmt) -> str:
+def tr(key: str, *, lang: str | None = None, **fmt) -> str:
+    """The text of ``key`` in ``lang`` (default: the UI language), formatted with ``fmt``."""
     pair = STRINGS.get(key)
     if pair is None:
         text = key
     else:
-        text = pair[0] if _lang == "zh" else pair[1]
+        text = pair[0] if (lang or _lang) == "zh" else pair[1]
     return text.format(**fmt) if fmt else text
 
 
