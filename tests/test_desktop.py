@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPointF, QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from desktop_fixture import SyntheticAtlas  # noqa: E402
@@ -230,6 +230,56 @@ def test_distance_tool_is_geodesic(win, qtbot):
     # one degree of latitude near 23.5°N on the WGS-84 ellipsoid: 110.77 km (independent value)
     assert abs(d - 110_770) < 150
     assert "km" in win.lbl_measure.text()
+
+
+def test_measure_tool_by_mouse_and_escape(win, qtbot):
+    c = win.canvas
+    c.set_tool("measure")
+    assert c.cursor().shape() == Qt.CrossCursor
+    qtbot.mouseClick(c, Qt.LeftButton, pos=QPoint(200, 200))
+    qtbot.mouseClick(c, Qt.LeftButton, pos=QPoint(400, 200))
+    a, b = c.lonlat_at(QPointF(200, 200)), c.lonlat_at(QPointF(400, 200))
+    from pyproj import Geod
+    expected = Geod(ellps="WGS84").line_length([a[0], b[0]], [a[1], b[1]])
+    assert abs(c.tools["measure"].points[-1][0] - b[0]) < 1e-9
+    assert abs(c.measured_distance(c.tools["measure"].points) - expected) < 1e-6
+    assert "km" in win.lbl_measure.text() or " m" in win.lbl_measure.text()
+    qtbot.keyClick(c, Qt.Key_Escape)
+    assert c.tools["measure"].points == []
+    c.set_tool("pan")
+    assert c.cursor().shape() == Qt.ArrowCursor
+
+
+def test_a_registered_tool_gets_the_map_input(win, qtbot):
+    from planatlas.desktop.maptools import TOOLS, MapTool, register_tool
+
+    seen = []
+
+    @register_tool
+    class Probe(MapTool):
+        name = "probe-test"
+
+        def press(self, ev):
+            seen.append(("press", self.canvas.lonlat_at(ev.position())))
+            return True
+
+        def paint(self, p):
+            seen.append(("paint",))
+    try:
+        c = win.canvas
+        c.set_tool("probe-test")
+        v0 = c.view
+        qtbot.mousePress(c, Qt.LeftButton, pos=QPoint(300, 250))
+        qtbot.mouseMove(c, QPoint(380, 250))
+        qtbot.mouseRelease(c, Qt.LeftButton, pos=QPoint(380, 250))
+        c.repaint()
+        assert seen[0][0] == "press" and ("paint",) in seen
+        assert c.view == v0                          # the probe did not pan
+        with pytest.raises(ValueError, match="unknown map tool"):
+            c.set_tool("no-such-tool")
+    finally:
+        TOOLS.pop("probe-test", None)
+        win.canvas.set_tool("pan")
 
 
 def test_status_bar_shows_wgs84_and_gcj02(win, qtbot):
