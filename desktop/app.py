@@ -14,11 +14,10 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar,
+    QApplication, QDockWidget, QInputDialog, QLabel, QMainWindow, QMessageBox, QToolBar,
     QWidget,
 )
 
@@ -34,6 +33,8 @@ from planatlas.desktop.render import MapView
 from planatlas.desktop.search_panel import SearchPanel
 from planatlas.desktop.site_table import SiteListPanel
 from planatlas.desktop.state import AtlasState
+from planatlas.desktop.targets_window import open_targets_window
+from planatlas.layers.stack import plan_layer_id
 
 __all__ = ["MainWindow", "main", "ORG", "APP"]
 
@@ -157,7 +158,8 @@ class MainWindow(QMainWindow):
         try:
             import planatlas.desktop.survey_dialog  # noqa: F401
             self.menu_file.addAction(self._act("act.survey", self.survey_dialog))
-            self.menu_file.addAction(self._act("act.clear_survey", lambda: self.canvas.set_survey_layer([])))
+            self.menu_file.addAction(self._act("act.clear_survey",
+                                               lambda: self.state.remove_overlay("survey_report")))
         except ImportError:
             pass
         self.menu_file.addAction(self._act("act.team_store", self.store_dialog))
@@ -174,6 +176,8 @@ class MainWindow(QMainWindow):
         self.menu_lang = self.menu_view.addMenu("")
         for lang in i18n.LANGUAGES:
             self.menu_lang.addAction(self.actions_by_key[f"act.lang_{lang}"])
+        self.menu_view.addSeparator()
+        self.menu_view.addAction(self._act("act.targets", lambda: open_targets_window(self), "Ctrl+T"))
         self.menu_tools = mb.addMenu("")
         self.menu_tools.addAction(pan)
         self.menu_tools.addAction(meas)
@@ -231,7 +235,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(tr("survey.saved", n=len(ids)), 10000)
 
     def refresh_history_layer(self) -> None:
-        """Dashed links from each field-verified position back to the shipped one."""
+        """The overlay of shipped positions of field-verified features, linked to the new ones."""
         try:
             from planatlas.layers.gazetteer import load_features
             shipped = {f.id: f for f in load_features()}
@@ -242,13 +246,16 @@ class MainWindow(QMainWindow):
             old = shipped.get(f.id)
             if f.status == "verified" and old is not None and not old.geometry.equals(f.geometry):
                 a, b = old.geometry.representative_point(), f.geometry.representative_point()
-                moves.append((a.x, a.y, b.x, b.y))
-        self.canvas.set_history_layer(moves)
+                moves.append((f.id, a.x, a.y, b.x, b.y))
+        if moves:
+            self.state.set_overlay("position_history", {"moves": moves})
+        else:
+            self.state.remove_overlay("position_history")
 
     def show_survey_report(self, report) -> None:
         """The checked survey as a map layer: one square per row, coloured by status."""
         from planatlas.layers.survey import report_layer
-        self.canvas.set_survey_layer(report_layer(report))
+        self.state.set_overlay("survey_report", {"points": report_layer(report)})
 
     def store_dialog(self) -> None:
         from planatlas.desktop.store_dialog import StoreDialog
@@ -313,9 +320,7 @@ class MainWindow(QMainWindow):
         for pid in self.atlas.plans:
             if pid not in scene.plans:
                 continue
-            cnt = int(scene.member[:, [scene.layer_index[(pid, c)] for c in
-                                       ("commercial_district", "night_economy", "logistics_hub",
-                                        "scenic_area")]].any(axis=1).sum()) if len(scene.ids) else 0
+            cnt = int(scene.column_mask([k for k in scene.columns if k[0] == pid]).sum())
             if cnt > n:
                 best, n = pid, cnt
         return best
@@ -434,22 +439,7 @@ class MainWindow(QMainWindow):
         st = s.value("window/state")
         if st is not None:
             self.restoreState(st, SETTINGS_VERSION)
-        scene = self.state.scene
-        try:
-            styles = json.loads(s.value("map/styles", "{}") or "{}")
-            for k, v in styles.items():
-                plan, cat = k.split("|", 1)
-                if (plan, cat) in scene.layer_index:
-                    scene.set_style((plan, cat), color=v.get("color"), size=v.get("size"))
-        except (ValueError, TypeError, AttributeError):
-            pass        # unreadable styles: keep the defaults
-        vis = s.value("map/visible")
-        if vis is not None:
-            try:
-                keys = [tuple(k.split("|", 1)) for k in json.loads(vis)]
-                self.state.set_layers_visible(keys, None)
-            except (ValueError, TypeError, AttributeError):
-                pass
+        self._restore_stack(s)
         ext = s.value("map/extent")
         if ext:
             try:
@@ -463,18 +453,29 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError):
             self.user_bookmarks = []
 
+    def _restore_stack(self, s: QSettings) -> None:
+        """Order, visibility, opacity and styles of the layers saved last time (layers this
+        atlas no longer has are skipped; earlier versions saved plan layers only)."""
+        try:
+            saved = json.loads(s.value("map/stack", "") or "null")
+            if saved is None:          # settings of PlanAtlas before the layer stack
+                styles = json.loads(s.value("map/styles", "{}") or "{}")
+                vis = set(json.loads(s.value("map/visible", "null") or "null") or styles)
+                keys = {plan_layer_id(*k.split("|", 1)): k for k in {*vis, *styles}}
+                saved = {"layers": [{"id": i, "visible": keys[i] in vis, "style": styles.get(keys[i], {})}
+                                    for i in self.state.stack.ids() if i in keys]}
+            self.state.stack.apply_state(saved)
+        except (ValueError, TypeError, AttributeError):
+            pass        # unreadable: keep the defaults
+
     def save_settings(self) -> None:
         if not self.persist:
             return
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState(SETTINGS_VERSION))
-        scene = self.state.scene
-        s.setValue("map/visible", json.dumps(sorted(f"{p}|{c}" for p, c in scene.visible),
-                                             ensure_ascii=False))
-        s.setValue("map/styles", json.dumps({f"{p}|{c}": st.to_dict()
-                                             for (p, c), st in scene.styles.items()},
-                                            ensure_ascii=False))
+        s.setValue("map/stack", json.dumps(self.state.stack.to_dict(sources=False),
+                                           ensure_ascii=False))
         s.setValue("map/extent", json.dumps(self.canvas.view.to_dict()))
         s.setValue("ui/language", i18n.language())
         s.setValue("bookmarks", json.dumps(self.user_bookmarks, ensure_ascii=False))

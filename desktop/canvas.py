@@ -1,7 +1,12 @@
-"""The map canvas: a QWidget painting with desktop.render, listening to AtlasState.
+"""The map canvas: a QWidget painting the state's layer stack with desktop.render.
 
-Speed: the basemap is cached as an image per view; features + labels are drawn on a copy of it
-once per (view, scene revision) into a frame image. While panning / wheel-zooming / animating
+Mouse and keyboard input on the map goes to the active map tool (``desktop/maptools.py``, the
+QgsMapTool pattern): pan/select/identify, measure, and whatever later tools register; the canvas
+itself keeps navigation (wheel, arrow keys, animation), hover and rendering.
+
+Speed: the bottom run of visible static layers (the basemap) is cached as an image per view;
+the other layers and the labels are drawn on a copy of it once per (view, scene revision,
+stack revision) into a frame image. While panning / wheel-zooming / animating
 only that frame image is drawn, transformed (fast mode, ~1 ms); when the interaction pauses
 the view is committed and the frame refined.
 """
@@ -10,10 +15,8 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
-from pyproj import Geod
 from PySide6.QtCore import (
-    QEasingCurve, QPointF, QRect, QRectF, QSize, Qt, QTimer, QVariantAnimation, Signal,
+    QEasingCurve, QPointF, QSize, Qt, QTimer, QVariantAnimation, Signal,
 )
 from PySide6.QtGui import (
     QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen, QTransform,
@@ -22,22 +25,14 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from planatlas.desktop.i18n import category_label, tr
+from planatlas.desktop.maptools import TOOLS, MapTool, format_distance
 from planatlas.desktop.render import (
-    HOVER_COLOR, PAPER, MapView, paint_basemap, paint_features, paint_labels,
+    HOVER_COLOR, PAPER, MapView, hit_test, lonlat_to_merc, paint_background, paint_labels,
+    paint_layers, renderer_for,
 )
 from planatlas.desktop.state import AtlasState
 
 __all__ = ["MapCanvas", "format_distance"]
-
-_GEOD = Geod(ellps="WGS84")
-
-
-def format_distance(m: float) -> str:
-    if m < 1000:
-        return f"{m:.0f} m"
-    if m < 100_000:
-        return f"{m / 1000:.2f}".rstrip("0").rstrip(".") + " km"
-    return f"{m / 1000:.0f} km"
 
 
 class MapCanvas(QWidget):
@@ -52,6 +47,7 @@ class MapCanvas(QWidget):
         super().__init__(parent)
         self.state = state
         self.scene = state.scene
+        self.stack = state.stack
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -76,13 +72,9 @@ class MapCanvas(QWidget):
         self._anim.finished.connect(self.commit)
         self._anim_base = QTransform()
         self._anim_kind: tuple | None = None
-        self._press: QPointF | None = None
-        self._drag = None            # None | "pan" | "band"
-        self._band: QRectF | None = None
-        self.tool = "pan"            # "pan" | "measure"
-        self._measure: list[tuple[float, float]] = []   # lon/lat vertices
-        self._measure_done = False
         self._cursor: QPointF | None = None
+        self.tools: dict[str, MapTool] = {}
+        self.active_tool: MapTool = self._tool("pan")
         self._painted = False
         self.stats = {"full_ms": [], "fast_ms": []}
         self._last_tooltip = ""
@@ -140,6 +132,17 @@ class MapCanvas(QWidget):
             self._pending = self._pending * QTransform.fromTranslate(dx, dy)
             self.commit()
 
+    def drag_by(self, dx: float, dy: float) -> None:
+        """Move the shown frame by (dx, dy) pixels now; re-render when the dragging pauses."""
+        if dx or dy:
+            self._pending = self._pending * QTransform.fromTranslate(dx, dy)
+            self._refine.start(self.REFINE_MS * 2)
+            self.update()
+
+    def drag_end(self) -> None:
+        self._refine.stop()
+        self.commit()
+
     def _start_anim(self, kind: tuple) -> None:
         if self._anim.state() == QVariantAnimation.Running:
             self._anim.stop()
@@ -191,24 +194,33 @@ class MapCanvas(QWidget):
         t0 = time.perf_counter()
         v = self.view
         dpr = self._dpr()
-        base_key = (v, dpr, len(self.scene.bm_districts))
+        ctx = self.state.render_context()
+        layers = self.stack.visible_layers()
+        n_static = 0
+        while n_static < len(layers) and renderer_for(layers[n_static].kind).static:
+            n_static += 1
+        base_key = (v, dpr, layers[:n_static])
         if self._base_key != base_key or self._base is None:
             img = QImage(int(v.width * dpr), int(v.height * dpr), QImage.Format_ARGB32_Premultiplied)
             img.setDevicePixelRatio(dpr)
             p = QPainter(img)
-            paint_basemap(p, v, self.scene)
+            paint_background(p, v)
+            paint_layers(p, v, ctx, layers[:n_static])
             p.end()
             self._base, self._base_key = img, base_key
         frame = self._base.copy()
         frame.setDevicePixelRatio(dpr)
         p = QPainter(frame)
-        paint_features(p, v, self.scene)
-        paint_labels(p, v, self.scene)
+        paint_layers(p, v, ctx, layers[n_static:])
+        paint_labels(p, v, self.scene, ctx=ctx)
         p.end()
         self._frame = frame
-        self._frame_key = (v, self.scene.revision, dpr)
+        self._frame_key = self._key()
         self.stats["full_ms"].append((time.perf_counter() - t0) * 1000)
         return frame
+
+    def _key(self) -> tuple:
+        return (self.view, self.scene.revision, self.stack.revision, self._dpr())
 
     def invalidate(self) -> None:
         self._frame_key = None
@@ -226,8 +238,7 @@ class MapCanvas(QWidget):
             p.drawImage(QPointF(0, 0), self._frame)
             p.resetTransform()
         else:
-            key = (self.view, self.scene.revision, self._dpr())
-            if self._frame_key != key or self._frame is None:
+            if self._frame_key != self._key() or self._frame is None:
                 self.render_frame()
             p.drawImage(QPointF(0, 0), self._frame)
             self._paint_hover(p)
@@ -242,117 +253,51 @@ class MapCanvas(QWidget):
 
     def _paint_hover(self, p: QPainter) -> None:
         fid = self.state.hover
-        if not fid or fid not in self.scene.index or not self.scene.is_visible(fid):
+        layer = self.state.feature_layer(fid) if fid else None
+        if layer is None:
             return
         x, y = self.scene.screen_position(self.view, fid)
-        st = self.scene.styles[self.scene.layer_of(fid)]
         p.setRenderHint(QPainter.Antialiasing, True)
         pen = QPen(QColor(HOVER_COLOR), 2.5)
         p.setPen(pen)
         p.setBrush(Qt.NoBrush)
-        r = st.size * 0.5 + 5
+        r = float(layer.style.get("size", 10.0)) * 0.5 + 5
         p.drawEllipse(QPointF(x, y), r, r)
 
-    def set_survey_layer(self, points) -> None:
-        """Show a survey report: ``[(lon, lat, status, label), …]`` coloured by status (empty clears)."""
-        from planatlas.desktop.render import lonlat_to_merc
-        pts = list(points or [])
-        if pts:
-            xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
-            self._survey = (np.asarray(xs, float), np.asarray(ys, float), [q[2] for q in pts])
-        else:
-            self._survey = None
-        self.update()
-
-    def set_history_layer(self, moves) -> None:
-        """Shipped positions of features verified in the field: ``[(old_lon, old_lat, lon, lat)]``."""
-        from planatlas.desktop.render import lonlat_to_merc
-        moves = list(moves or [])
-        if moves:
-            ox, oy = lonlat_to_merc([m[0] for m in moves], [m[1] for m in moves])
-            nx, ny = lonlat_to_merc([m[2] for m in moves], [m[3] for m in moves])
-            self._history = tuple(np.asarray(a, float) for a in (ox, oy, nx, ny))
-        else:
-            self._history = None
-        self.update()
-
-    def _paint_history(self, p: QPainter) -> None:
-        hist = getattr(self, "_history", None)
-        if hist is None or (self._pending is not None and not self._pending.isIdentity()):
-            return
-        ox, oy, nx, ny = hist
-        osx, osy = (np.asarray(v, float) for v in self.view.to_screen(ox, oy))
-        nsx, nsy = (np.asarray(v, float) for v in self.view.to_screen(nx, ny))
-        p.setBrush(Qt.NoBrush)
-        for i in range(len(osx)):
-            a, b = QPointF(osx[i], osy[i]), QPointF(nsx[i], nsy[i])
-            p.setPen(QPen(QColor(90, 90, 90, 170), 1.2, Qt.DashLine))
-            p.drawLine(a, b)
-            p.setPen(QPen(QColor(90, 90, 90, 200), 1.5))
-            p.drawEllipse(a, 4.5, 4.5)
-
-    def _paint_survey(self, p: QPainter) -> None:
-        survey = getattr(self, "_survey", None)
-        if survey is None:
-            return
-        from planatlas.layers.survey import STATUS_COLORS
-        xs, ys, statuses = survey
-        sx, sy = self.view.to_screen(xs, ys)
-        sx, sy = np.asarray(sx, float), np.asarray(sy, float)
-        inside = np.flatnonzero((sx > -10) & (sy > -10) & (sx < self.width() + 10) & (sy < self.height() + 10))
-        p.setPen(QPen(QColor("white"), 1.5))
-        brushes = {k: QColor(v) for k, v in STATUS_COLORS.items()}
-        moving = self._pending is not None and not self._pending.isIdentity()
-        for i in inside[:20000]:
-            q = QPointF(sx[i], sy[i])
-            if moving:
-                q = self._pending.map(q)
-            p.setBrush(brushes.get(statuses[i], QColor("#555")))
-            p.drawRect(QRectF(q.x() - 4.5, q.y() - 4.5, 9, 9))
+    def hit_test(self, px: float, py: float) -> list[str]:
+        """Every feature under the pixel, the topmost layer's first."""
+        return hit_test(self.view, px, py, self.state.render_context())
 
     def _paint_overlays(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.Antialiasing, True)
-        self._paint_history(p)
-        self._paint_survey(p)
-        if self._band is not None:
-            p.setPen(QPen(QColor(HOVER_COLOR), 1.2, Qt.DashLine))
-            p.setBrush(QColor(0, 166, 214, 40))
-            p.drawRect(self._band)
-        if self._measure:
-            pts = list(self._measure)
-            if not self._measure_done and self._cursor is not None:
-                lon, lat = self.view.to_lonlat(self._cursor.x(), self._cursor.y())
-                pts.append((float(lon), float(lat)))
-            from planatlas.desktop.render import lonlat_to_merc
-            xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
-            sx, sy = self.view.to_screen(xs, ys)
-            if self._pending is not None and not self._pending.isIdentity():
-                qp = [self._pending.map(QPointF(a, b)) for a, b in zip(sx, sy)]
-            else:
-                qp = [QPointF(a, b) for a, b in zip(sx, sy)]
-            path = QPainterPath()
-            path.moveTo(qp[0])
-            for q in qp[1:]:
-                path.lineTo(q)
-            p.setBrush(Qt.NoBrush)
-            p.setPen(QPen(QColor(255, 255, 255, 220), 5, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
-            p.drawPath(path)
-            p.setPen(QPen(QColor("#e4572e"), 2.2, Qt.DashLine, Qt.RoundCap, Qt.RoundJoin))
-            p.drawPath(path)
-            p.setPen(QPen(QColor("#e4572e"), 1.5))
-            p.setBrush(QColor("white"))
-            for q in qp:
-                p.drawEllipse(q, 3.5, 3.5)
-            total = self.measured_distance(pts)
-            txt = format_distance(total)
-            f = QFont(self.font())
-            f.setPixelSize(13)
-            f.setBold(True)
-            tp = QPainterPath()
-            tp.addText(qp[-1] + QPointF(8, -8), f, txt)
-            p.strokePath(tp, QPen(QColor(255, 255, 255, 235), 3.5))
-            p.fillPath(tp, QColor("#b5361a"))
+        p.save()
+        self.active_tool.paint(p)
+        p.restore()
         self._paint_scalebar(p)
+
+    # ----------------------------------------------------------------- coordinates
+    @property
+    def moving(self) -> bool:
+        """True while a pan/zoom is shown as a transformed frame (not yet re-rendered)."""
+        return not self._pending.isIdentity()
+
+    def lonlat_at(self, pos: QPointF) -> tuple[float, float]:
+        """WGS-84 lon/lat under a widget pixel (also while the frame is transformed)."""
+        if self.moving:
+            inv, _ok = self._pending.inverted()
+            pos = inv.map(pos)
+        lon, lat = self.view.to_lonlat(pos.x(), pos.y())
+        return float(lon), float(lat)
+
+    def screen_points(self, lonlats) -> list[QPointF]:
+        """Widget pixels of WGS-84 lon/lat points, following an unfinished pan/zoom."""
+        pts = list(lonlats)
+        if not pts:
+            return []
+        xs, ys = lonlat_to_merc([q[0] for q in pts], [q[1] for q in pts])
+        sx, sy = self.view.to_screen(xs, ys)
+        out = [QPointF(float(a), float(b)) for a, b in zip(sx, sy)]
+        return [self._pending.map(q) for q in out] if self.moving else out
 
     def _paint_scalebar(self, p: QPainter) -> None:
         if not self._pending.isIdentity():
@@ -377,36 +322,40 @@ class MapCanvas(QWidget):
         p.strokePath(tp, QPen(QColor(255, 255, 255, 230), 3))
         p.fillPath(tp, QColor("#333333"))
 
-    # ----------------------------------------------------------------- measuring
+    # ----------------------------------------------------------------- tools
+    def _tool(self, name: str) -> MapTool:
+        if name not in self.tools:
+            if name not in TOOLS:
+                raise ValueError(f"unknown map tool {name!r}; known: {', '.join(TOOLS)}")
+            self.tools[name] = TOOLS[name](self)
+        return self.tools[name]
+
+    @property
+    def tool(self) -> str:
+        return self.active_tool.name
+
+    def set_tool(self, name: str) -> MapTool:
+        """Make the tool ``name`` (a key of ``maptools.TOOLS``) receive the map's input."""
+        new = self._tool(name)
+        if new is not self.active_tool:
+            self.active_tool.deactivate()
+            self.active_tool = new
+            new.activate()
+        self.setCursor(new.cursor)
+        self.update()
+        return new
+
+    # measuring (kept on the canvas for scripts and tests; the work is the measure tool's)
     @staticmethod
     def measured_distance(pts) -> float:
-        if len(pts) < 2:
-            return 0.0
-        return float(_GEOD.line_length([q[0] for q in pts], [q[1] for q in pts]))
-
-    def set_tool(self, tool: str) -> None:
-        if tool not in ("pan", "measure"):
-            raise ValueError(f"unknown map tool {tool!r}")
-        self.tool = tool
-        self.setCursor(Qt.CrossCursor if tool == "measure" else Qt.ArrowCursor)
-        if tool != "measure":
-            self.clear_measure()
+        from planatlas.desktop.maptools import geodesic_length
+        return geodesic_length(pts)
 
     def clear_measure(self) -> None:
-        self._measure = []
-        self._measure_done = False
-        self.measureChanged.emit(0.0, 0)
-        self.update()
+        self._tool("measure").clear()
 
     def add_measure_point(self, lon: float, lat: float) -> float:
-        if self._measure_done:
-            self._measure = []
-            self._measure_done = False
-        self._measure.append((float(lon), float(lat)))
-        d = self.measured_distance(self._measure)
-        self.measureChanged.emit(d, max(0, len(self._measure) - 1))
-        self.update()
-        return d
+        return self._tool("measure").add_point(lon, lat)
 
     # ----------------------------------------------------------------- events
     def resizeEvent(self, ev) -> None:
@@ -430,52 +379,19 @@ class MapCanvas(QWidget):
 
     def mousePressEvent(self, ev: QMouseEvent) -> None:
         self.setFocus(Qt.MouseFocusReason)
-        if ev.button() != Qt.LeftButton:
-            return
-        self._press = ev.position()
-        if self.tool == "measure":
-            lon, lat = self.view.to_lonlat(ev.position().x(), ev.position().y())
-            self.add_measure_point(float(lon), float(lat))
-            self._drag = None
-        elif ev.modifiers() & Qt.ShiftModifier:
-            self._drag = "band"
-            self._band = QRectF(ev.position(), ev.position())
-        else:
-            self._drag = "pan"
-        self._last = ev.position()
-        self._moved = False
+        self.active_tool.press(ev)
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:
         pos = ev.position()
         self._cursor = pos
-        lon, lat = self.view.to_lonlat(pos.x(), pos.y()) if self._pending.isIdentity() else \
-            self._lonlat_pending(pos)
-        self.cursorMoved.emit(float(lon), float(lat))
-        if self._press is not None and ev.buttons() & Qt.LeftButton:
-            if (pos - self._press).manhattanLength() > 3:
-                self._moved = True
-            if self._drag == "pan" and self._moved:
-                d = pos - self._last
-                self._pending = self._pending * QTransform.fromTranslate(d.x(), d.y())
-                self._last = pos
-                self._refine.start(self.REFINE_MS * 2)
-                self.update()
-            elif self._drag == "band":
-                self._band = QRectF(self._press, pos).normalized()
-                self.update()
+        self.cursorMoved.emit(*self.lonlat_at(pos))
+        if self.active_tool.move(ev):
             return
-        if self.tool == "measure" and self._measure and not self._measure_done:
-            self.update()
-        if self._pending.isIdentity():
-            hits = self.scene.hit_test(self.view, pos.x(), pos.y())
+        if not self.moving:
+            hits = self.hit_test(pos.x(), pos.y())
             fid = hits[0] if hits else ""
             self.state.set_hover(fid)
             self._tooltip(ev, fid)
-
-    def _lonlat_pending(self, pos: QPointF):
-        inv, _ok = self._pending.inverted()
-        q = inv.map(pos)
-        return self.view.to_lonlat(q.x(), q.y())
 
     def _tooltip(self, ev: QMouseEvent, fid: str) -> None:
         if not fid:
@@ -495,38 +411,15 @@ class MapCanvas(QWidget):
         self._last_tooltip = fid
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
-        if ev.button() != Qt.LeftButton or self._press is None:
-            return
-        pos = ev.position()
-        drag, moved = self._drag, self._moved
-        self._press, self._drag = None, None
-        if drag == "band":
-            rect = self._band
-            self._band = None
-            if rect is not None and rect.width() > 2 and rect.height() > 2:
-                ids = self.scene.ids_in_rect(self.view, rect)
-                self.state.select_features(ids)
-            self.update()
-        elif drag == "pan":
-            if moved:
-                d = pos - self._last
-                if d.x() or d.y():
-                    self._pending = self._pending * QTransform.fromTranslate(d.x(), d.y())
-                self._refine.stop()
-                self.commit()
-            else:
-                self.identify(pos.x(), pos.y())
+        self.active_tool.release(ev)
 
     def mouseDoubleClickEvent(self, ev: QMouseEvent) -> None:
-        if self.tool == "measure":
-            self._measure_done = True
-            self.update()
-        elif ev.button() == Qt.LeftButton:
+        if not self.active_tool.double_click(ev) and ev.button() == Qt.LeftButton:
             self.zoom_by(2.0, ev.position())
 
     def identify(self, px: float, py: float) -> list[str]:
         """Click: select the top feature under the pixel (or clear the selection)."""
-        hits = self.scene.hit_test(self.view, px, py)
+        hits = self.hit_test(px, py)
         if hits:
             self.state.select_features([hits[0]], current=hits[0])
         else:
@@ -535,6 +428,8 @@ class MapCanvas(QWidget):
 
     def keyPressEvent(self, ev: QKeyEvent) -> None:
         k = ev.key()
+        if k == Qt.Key_Escape and self.active_tool.key(ev):
+            return
         step_x, step_y = self.width() / 4.0, self.height() / 4.0
         if k == Qt.Key_Left:
             self.pan_by(step_x, 0)
@@ -548,10 +443,7 @@ class MapCanvas(QWidget):
             self.zoom_by(2.0)
         elif k in (Qt.Key_Minus, Qt.Key_Underscore):
             self.zoom_by(0.5)
-        elif k == Qt.Key_Escape:
-            self._band = None
-            self.clear_measure()
-        else:
+        elif not self.active_tool.key(ev):
             super().keyPressEvent(ev)
 
     def leaveEvent(self, _ev) -> None:

@@ -207,9 +207,10 @@ def export_from_window(window, kind: str, options: dict | None = None) -> dict |
     from planatlas.layers.export.html import export_html
     from planatlas.layers.model import CATEGORIES
 
-    scene = window.state.scene
-    plans = [p for p in scene.plans if any((p, c) in scene.visible for c in CATEGORIES)] or list(window.atlas.plans)
-    cats = [c for c in CATEGORIES if any((p, c) in scene.visible for p in plans)] or list(CATEGORIES)
+    state = window.state
+    shown = [la.source for la in state.stack.find(kind="plan_category") if la.visible]
+    plans = [p for p in state.scene.plans if any(s["plan"] == p for s in shown)] or list(window.atlas.plans)
+    cats = [c for c in CATEGORIES if any(s["category"] == c for s in shown)] or list(CATEGORIES)
     if options is None:
         dlg = ExportDialog(kind, plans, window)
         if dlg.exec() != QDialog.Accepted:
@@ -221,8 +222,9 @@ def export_from_window(window, kind: str, options: dict | None = None) -> dict |
         return None
     atlas = window.atlas
     if kind == "map":
-        return run_map_export(window, atlas, target, plans=plans, layers=cats, scene=scene,
-                              extent=window.canvas.view.extent_lonlat(), **options)
+        return run_map_export(window, atlas, target, plans=plans, scene=state.scene,
+                              stack=state.stack, extent=window.canvas.view.extent_lonlat(),
+                              **options)
     if kind == "html":
         title = options.get("title")
         return run_in_thread(window, _t("导出网页地图", "Export HTML map"), target,

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 from planatlas.desktop.i18n import category_label, language, tr
 from planatlas.desktop.state import AtlasState
 
-__all__ = ["FeaturePanel", "TargetsTable", "highlight_mentions", "format_value"]
+__all__ = ["FeaturePanel", "TargetsTable", "highlight_mentions", "format_value", "canonical_of"]
 
 
 def highlight_mentions(text: str, spans: list[tuple[int, int]]) -> str:
@@ -46,13 +46,29 @@ def _lines(a: int, b: int) -> str:
     return tr("feature.line", a=a) if a == b else tr("feature.lines", a=a, b=b)
 
 
+def canonical_of(atlas, target) -> tuple[str, str]:
+    """The canonical indicator of ``target`` in the UI language and why (the evidence)."""
+    from planatlas.layers.indicators import classify, vocabulary
+    try:
+        text = atlas.clause(target.clause).text
+    except KeyError:
+        text = None
+    m = classify(target, text)
+    lang = language()
+    return vocabulary().label(m.key, lang), m.evidence.describe(lang)
+
+
 class TargetsTable(QTableWidget):
-    """Targets as rows (indicator, year, comparator, value, unit, scope[, line]); the source
-    text is the tooltip; activating a row calls ``on_activate(target)``."""
+    """Targets as rows (indicator, year, comparator, value, unit, scope[, line][, canonical
+    indicator]); the source text is the tooltip (the evidence on the canonical indicator);
+    activating a row calls ``on_activate(target)``. ``canonical(target)`` → (label, evidence)."""
     COLS = ("col.indicator", "col.year", "col.comparator", "col.value", "col.unit", "col.scope")
 
-    def __init__(self, on_activate, *, with_line: bool = False, double_click: bool = False, parent=None):
-        self.cols = self.COLS + (("col.line",) if with_line else ())
+    def __init__(self, on_activate, *, with_line: bool = False, double_click: bool = False,
+                 canonical=None, parent=None):
+        self.cols = (self.COLS + (("col.line",) if with_line else ())
+                     + (("col.canonical",) if canonical is not None else ()))
+        self.canonical = canonical
         super().__init__(0, len(self.cols), parent)
         self.rows: list = []
         self.on_activate = on_activate
@@ -73,13 +89,16 @@ class TargetsTable(QTableWidget):
         self.rows = list(targets)
         self.setRowCount(len(self.rows))
         for r, t in enumerate(self.rows):
-            vals = [t.indicator, "" if t.year is None else str(t.year), t.comparator,
-                    format_value(t), t.unit, t.scope, str(t.line)][:len(self.cols)]
-            for col, v in enumerate(vals):
-                item = QTableWidgetItem(v)
-                if col == 3:
+            label, why = self.canonical(t) if self.canonical else ("", "")
+            vals = {"col.indicator": t.indicator, "col.canonical": label,
+                    "col.year": "" if t.year is None else str(t.year), "col.comparator": t.comparator,
+                    "col.value": format_value(t), "col.unit": t.unit, "col.scope": t.scope,
+                    "col.line": str(t.line)}
+            for col, key in enumerate(self.cols):
+                item = QTableWidgetItem(vals[key])
+                if key == "col.value":
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                item.setToolTip(t.surface)
+                item.setToolTip(why if key == "col.canonical" else t.surface)
                 self.setItem(r, col, item)
 
     def _activated(self, row: int, _col: int) -> None:
@@ -97,7 +116,8 @@ class FeaturePanel(QWidget):
         self.info.anchorClicked.connect(self._link)
         self.targets_label = QLabel()
         self.targets_label.setStyleSheet("font-weight: bold; padding: 2px;")
-        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), double_click=True)
+        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), double_click=True,
+                                    canonical=lambda t: canonical_of(self.state.atlas, t))
         bottom = QWidget()
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(0, 0, 0, 0)

@@ -9,35 +9,14 @@ widgets (application font) and the map painter (labels).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+
+from planatlas.layers.fonts import FontError, font_path
 
 __all__ = ["ensure_fonts", "font_family", "font_path", "ui_font", "FontError"]
 
 _FALLBACK_FAMILY = "Noto Sans SC"
 _family: str | None = None
-
-
-class FontError(RuntimeError):
-    """The bundled Chinese font is missing or Qt refused it."""
-
-
-def font_path() -> Path:
-    """Path of NotoSansSC-Regular.otf inside the installed ``pylopdf-fonts-zh-cn`` package."""
-    try:
-        import pylopdf_fonts_zh_cn as pkg
-    except ImportError as exc:  # pragma: no cover - dependency declared in pyproject
-        raise FontError(
-            "the Chinese font package is not installed: pip install pylopdf-fonts-zh-cn"
-        ) from exc
-    path = Path(pkg.sans_path()) if hasattr(pkg, "sans_path") else None
-    if path is None or not path.exists():
-        candidates = sorted(Path(pkg.__file__).parent.glob("NotoSansSC*.[ot]tf"))
-        if not candidates:
-            raise FontError(f"no NotoSansSC font file in {Path(pkg.__file__).parent}")
-        path = candidates[0]
-    return path
 
 
 def ensure_fonts() -> str:

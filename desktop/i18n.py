@@ -95,8 +95,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "legend.approx": ("近似位置（光晕=精度范围）", "Approximate position (halo = precision)"),
     "legend.schematic": ("示意范围（虚线/斜线）", "Schematic area (dashed/hatched)"),
     "legend.selected": ("已选要素", "Selected feature"),
-    "legend.plan_area": ("规划范围", "Plan area"),
-    "legend.water": ("水系", "Water"),
+    "layers.opacity": ("不透明度…", "Opacity…"),
+    "layers.opacity_prompt": ("不透明度（%）：", "Opacity (%):"),
+    "layers.up": ("上移", "Move up"),
+    "layers.down": ("下移", "Move down"),
+    "layers.group.basemap": ("底图", "Basemap"),
+    "layers.group.overlays": ("叠加图层", "Overlays"),
+    "survey.confirmed": ("确认", "confirmed"),
+    "survey.moved": ("移位", "moved"),
+    "survey.unmatched": ("未匹配", "unmatched"),
+    "survey.invalid": ("无效", "invalid"),
     # feature panel
     "feature.none": ("在地图上单击一个地点查看详情。", "Click a place on the map to see its details."),
     "feature.aliases": ("别名", "Aliases"),
@@ -161,6 +169,44 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sites.filter": ("筛选名称…", "Filter names…"),
     "sites.count": ("{n} / {total} 个地点", "{n} / {total} places"),
     "tool.hint": ("拖动平移 · 滚轮缩放 · Shift+拖动框选 · 单击查看", "Drag to pan · wheel to zoom · Shift-drag to select · click to identify"),
+    # targets window (desktop/targets_window.py)
+    "act.targets": ("目标对比…", "Compare targets…"),
+    "col.canonical": ("规范指标", "Canonical indicator"),
+    "targets.title": ("目标对比 — 各规划目标一览", "Targets at a glance — plans compared"),
+    "targets.indicator": ("指标：", "Indicator:"),
+    "targets.all": ("全部指标", "All indicators"),
+    "targets.group": ("【{name}】", "[{name}]"),
+    "targets.plans": ("规划（{n}/{total}）", "Plans ({n}/{total})"),
+    "targets.baselines": ("含基期数据", "Include baselines"),
+    "targets.other": ("含未归类目标", "Include unclassified"),
+    "targets.tab_table": ("目标表", "Table"),
+    "targets.tab_bars": ("分组柱状图", "Bars by plan"),
+    "targets.tab_timeline": ("目标年份", "Target years"),
+    "targets.tab_growth": ("年均增速", "Annual growth"),
+    "targets.export_png": ("导出 PNG…", "Export PNG…"),
+    "targets.export_svg": ("导出 SVG…", "Export SVG…"),
+    "targets.exported": ("已导出：{path}", "Exported: {path}"),
+    "targets.status": ("{rows} 行 · {plans} 个规划 · 已归类目标 {mapped}/{total}（{share}%）· 单击一行在地图上显示条款及地点",
+                       "{rows} rows · {plans} plans · classified targets {mapped}/{total} ({share}%) · click a row to show its clause and places"),
+    "tcol.plan": ("规划", "Plan"),
+    "tcol.indicator": ("规范指标", "Indicator"),
+    "tcol.year": ("年份", "Year"),
+    "tcol.comparator": ("比较", "Cmp."),
+    "tcol.display": ("目标值", "Target"),
+    "tcol.display_unit": ("单位", "Unit"),
+    "tcol.written": ("原文数值", "As written"),
+    "tcol.growth": ("年均增速", "Growth/yr"),
+    "tcol.clause": ("条款", "Clause"),
+    "tcol.source": ("原文指标", "Indicator as written"),
+    "tcol.evidence": ("归类依据", "Why this indicator"),
+    "tcol.note": ("备注", "Note"),
+    "targets.note_dup": ("同 {id}", "same as {id}"),
+    "targets.note_cum": ("累计值", "cumulative"),
+    "targets.note_base": ("基期", "baseline"),
+    "targets.note_implied": ("推算 {value}", "implies {value}"),
+    "growth.stated": ("明示", "stated"),
+    "growth.cagr": ("推算", "computed"),
+    "growth.multiple": ("倍数推算", "from multiple"),
 }
 
 CATEGORY_SHORT = {
@@ -182,12 +228,13 @@ def language() -> str:
     return _lang
 
 
-def tr(key: str, **fmt) -> str:
+def tr(key: str, *, lang: str | None = None, **fmt) -> str:
+    """The text of ``key`` in ``lang`` (default: the UI language), formatted with ``fmt``."""
     pair = STRINGS.get(key)
     if pair is None:
         text = key
     else:
-        text = pair[0] if _lang == "zh" else pair[1]
+        text = pair[0] if (lang or _lang) == "zh" else pair[1]
     return text.format(**fmt) if fmt else text
 
 

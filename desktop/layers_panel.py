@@ -1,81 +1,43 @@
-"""Layers panel: plan → category tree with checkboxes, counts, zoom-to, colour/size; legend."""
+"""Layers panel: the layer stack as a tree (topmost first), and the legend of the visible layers.
+
+Groups (basemap, each plan, overlays) hold their layers; every row has a checkbox, the layer's
+symbol and its feature count. Up/down (buttons or right-click) reorder a layer within its group
+or a whole group; right-click also zooms to a layer and changes its colour, size or opacity.
+Everything goes through :class:`desktop.state.AtlasState`, so the map, the exports and this
+panel always show the same stack.
+"""
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog, QHBoxLayout, QInputDialog, QLabel, QMenu, QPushButton, QSplitter,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from planatlas.desktop.i18n import category_label, tr
-from planatlas.desktop.render import (
-    DISTRICT_EDGE, LAND, PLAN_EDGE, SELECT_COLOR, WATER, WATER_EDGE, LayerStyle, symbol_path,
-)
+from planatlas.desktop.i18n import language, tr
+from planatlas.desktop.render import LayerStyle, context, legend, renderer_for
+from planatlas.desktop.render.symbols import symbol_drawer
 from planatlas.desktop.state import AtlasState
-from planatlas.layers.model import CATEGORIES
 
-__all__ = ["LayersPanel", "symbol_icon"]
+__all__ = ["LayersPanel", "drawer_pixmap"]
 
 ROLE_KEY = Qt.UserRole + 1
 
 
-def symbol_pixmap(style: LayerStyle, kind: str = "normal", size: int = 22) -> QPixmap:
+def drawer_pixmap(draw, size: int = 22) -> QPixmap:
+    """A legend drawing (``draw(painter, box)``) on a transparent ``size``² pixmap."""
     pm = QPixmap(size, size)
     pm.fill(Qt.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.Antialiasing)
-    c = style.qcolor()
-    if kind == "approx":
-        p.setPen(QPen(style.qcolor(120), 1, Qt.DotLine))
-        p.setBrush(style.qcolor(40))
-        p.drawEllipse(QPointF(size / 2, size / 2), size / 2 - 1, size / 2 - 1)
-        kind = "normal"
-    if kind == "schematic":
-        pen = QPen(c.darker(115), 1.4, Qt.DashLine)
-        p.setPen(pen)
-        p.setBrush(style.qcolor(28))
-        r = QRectF(2, 4, size - 4, size - 8)
-        p.drawRect(r)
-        p.setBrush(QBrush(style.qcolor(150), Qt.BDiagPattern))
-        p.setPen(Qt.NoPen)
-        p.drawRect(r)
-    else:
-        p.translate(size / 2, size / 2)
-        s = min(style.size, size - 6)
-        if kind == "selected":
-            p.setPen(QPen(QColor(SELECT_COLOR), 3.5))
-            p.setBrush(Qt.NoBrush)
-            p.drawPath(symbol_path(style.shape, s))
-        p.setPen(QPen(QColor("white"), 1.4))
-        p.setBrush(c)
-        p.drawPath(symbol_path(style.shape, s))
-        p.setPen(QPen(c.darker(160), 0.8))
-        p.setBrush(Qt.NoBrush)
-        p.drawPath(symbol_path(style.shape, s + 1.6))
-    p.end()
-    return pm
-
-
-def symbol_icon(style: LayerStyle) -> QIcon:
-    return QIcon(symbol_pixmap(style))
-
-
-def _swatch(fill: QColor, edge: QColor, dashed: bool = False, size: int = 22) -> QPixmap:
-    pm = QPixmap(size, size)
-    pm.fill(Qt.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.Antialiasing)
-    p.setPen(QPen(edge, 1.6, Qt.DashLine if dashed else Qt.SolidLine))
-    p.setBrush(fill)
-    p.drawRect(QRectF(2, 4, size - 4, size - 8))
-    p.end()
+    if draw is not None:
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.Antialiasing)
+        draw(p, QRectF(1, 1, size - 2, size - 2))
+        p.end()
     return pm
 
 
 class LayersPanel(QWidget):
-    zoomToLayer = Signal(tuple)
-
     def __init__(self, state: AtlasState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
@@ -95,10 +57,17 @@ class LayersPanel(QWidget):
         btns = QHBoxLayout()
         self.btn_all = QPushButton()
         self.btn_none = QPushButton()
-        self.btn_all.clicked.connect(lambda: state.set_layers_visible(state.layers, None))
+        self.btn_up = QToolButton()
+        self.btn_down = QToolButton()
+        self.btn_up.setArrowType(Qt.UpArrow)
+        self.btn_down.setArrowType(Qt.DownArrow)
+        non_basemap = lambda: [la.id for la in state.stack if la.role != "basemap"]  # noqa: E731
+        self.btn_all.clicked.connect(lambda: state.set_layers_visible(non_basemap(), None))
         self.btn_none.clicked.connect(lambda: state.set_layers_visible([], None))
-        btns.addWidget(self.btn_all)
-        btns.addWidget(self.btn_none)
+        self.btn_up.clicked.connect(lambda: self.move_current(+1))
+        self.btn_down.clicked.connect(lambda: self.move_current(-1))
+        for b in (self.btn_all, self.btn_none, self.btn_up, self.btn_down):
+            btns.addWidget(b)
         top = QWidget()
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
@@ -121,90 +90,103 @@ class LayersPanel(QWidget):
         lay.addWidget(split)
         self._updating = False
         self.rebuild()
-        state.layersChanged.connect(self.sync)
+        state.stackChanged.connect(self._stack_changed)
 
     # ------------------------------------------------------------------ build
-    def _plan_title(self, pid: str) -> str:
-        plan = self.state.atlas.plans.get(pid)
-        if plan is None:
-            return pid
-        r = plan.region
-        name = r.district or r.city or plan.title
-        return f"{name}（{pid}）" if self._zh() else f"{pid} — {name}"
+    def _ctx(self):
+        return context(self.state.scene, self.state.stack, lang=language())
 
-    @staticmethod
-    def _zh() -> bool:
-        from planatlas.desktop.i18n import language
-        return language() == "zh"
+    def _group_title(self, group: str, ids: list[str]) -> str:
+        if group.startswith("plan:"):
+            pid = group[5:]
+            scene = self.state.scene
+            total = int(scene.column_mask([k for k in scene.columns if k[0] == pid]).sum())
+            plan = self.state.atlas.plans.get(pid)
+            name = (plan.region.district or plan.region.city or plan.title) if plan else pid
+            title = f"{name}（{pid}）" if language() == "zh" else f"{pid} — {name}"
+            return f"{title}  ({total})"
+        if group in ("basemap", "overlays"):
+            return tr(f"layers.group.{group}")
+        return group or "—"
+
+    def _layer_text(self, layer, ctx) -> str:
+        n = renderer_for(layer.kind).count(layer, ctx)
+        return layer.title(ctx.lang) + (f"  ({n})" if n is not None else "")
 
     def rebuild(self) -> None:
+        """Stack -> tree (topmost group and layer first), then the legend."""
         self._updating = True
+        current = self._current_key()
         self.tree.clear()
-        self.items: dict[tuple[str, str], QTreeWidgetItem] = {}
-        self.plan_items: dict[str, QTreeWidgetItem] = {}
-        scene = self.state.scene
-        for pid in scene.plans:
-            total = int(scene.member[:, [scene.layer_index[(pid, c)] for c in CATEGORIES]]
-                        .any(axis=1).sum()) if len(scene.ids) else 0
-            pit = QTreeWidgetItem([f"{self._plan_title(pid)}  ({total})"])
-            pit.setData(0, ROLE_KEY, ("plan", pid))
-            pit.setFlags(pit.flags() | Qt.ItemIsUserCheckable | Qt.ItemIsAutoTristate)
-            self.tree.addTopLevelItem(pit)
-            self.plan_items[pid] = pit
-            for cat in CATEGORIES:
-                key = (pid, cat)
-                it = QTreeWidgetItem([f"{category_label(cat)}  ({scene.layer_count(key)})"])
-                it.setData(0, ROLE_KEY, ("layer", pid, cat))
+        self.items: dict[str, QTreeWidgetItem] = {}
+        self.group_items: dict[str, QTreeWidgetItem] = {}
+        for group, ids in reversed(self.state.stack.groups()):
+            git = QTreeWidgetItem([self._group_title(group, ids)])
+            git.setData(0, ROLE_KEY, ("group", group))
+            git.setFlags(git.flags() | Qt.ItemIsUserCheckable | Qt.ItemIsAutoTristate)
+            self.tree.addTopLevelItem(git)
+            self.group_items[group] = git
+            for layer_id in reversed(ids):
+                it = QTreeWidgetItem()
+                it.setData(0, ROLE_KEY, ("layer", layer_id))
                 it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
-                it.setCheckState(0, Qt.Checked if key in scene.visible else Qt.Unchecked)
-                it.setIcon(0, symbol_icon(scene.styles[key]))
-                pit.addChild(it)
-                self.items[key] = it
-            pit.setExpanded(True)
+                git.addChild(it)
+                self.items[layer_id] = it
+            git.setExpanded(group != "basemap")
         self.btn_all.setText(tr("layers.all_on"))
         self.btn_none.setText(tr("layers.all_off"))
+        self.btn_up.setToolTip(tr("layers.up"))
+        self.btn_down.setToolTip(tr("layers.down"))
         self.legend_title.setText(tr("layers.legend"))
         self._updating = False
-        self._rebuild_legend()
+        self.sync()
+        if current in self.items or current in self.group_items:
+            self.tree.setCurrentItem(self.items.get(current) or self.group_items[current])
+
+    def _stack_changed(self, kind: str, _ids: tuple) -> None:
+        if kind in ("added", "removed", "moved", "changed"):
+            self.rebuild()
+        else:
+            self.sync()
 
     def sync(self) -> None:
-        """State -> checkboxes, icons, legend."""
+        """Stack -> checkboxes, icons, texts, legend."""
         self._updating = True
-        scene = self.state.scene
-        for key, it in self.items.items():
-            want = Qt.Checked if key in scene.visible else Qt.Unchecked
+        ctx = self._ctx()
+        for layer in self.state.stack:
+            it = self.items.get(layer.id)
+            if it is None:
+                continue
+            want = Qt.Checked if layer.visible else Qt.Unchecked
             if it.checkState(0) != want:
                 it.setCheckState(0, want)
-            it.setIcon(0, symbol_icon(scene.styles[key]))
+            it.setText(0, self._layer_text(layer, ctx))
+            it.setIcon(0, QIcon(drawer_pixmap(renderer_for(layer.kind).icon(layer, ctx))))
+            it.setToolTip(0, f"{layer.title(ctx.lang)} · {round(layer.opacity * 100)}%")
         self._updating = False
-        self._rebuild_legend()
+        self._rebuild_legend(ctx)
 
-    def _rebuild_legend(self) -> None:
+    def _rebuild_legend(self, ctx) -> None:
         while self.legend_box.count():
             w = self.legend_box.takeAt(0).widget()
             if w is not None:
                 w.hide()
                 w.setParent(None)
                 w.deleteLater()
-        scene = self.state.scene
-        # one entry per distinct symbol among visible layers, labelled with its layers
-        groups: dict[tuple, list[tuple[str, str]]] = {}
-        for key in scene.layers:
-            if key in scene.visible:
-                st = scene.styles[key]
-                groups.setdefault((st.shape, st.color, st.size, key[1]), []).append(key)
+        # rows with the same symbol and short label are merged (a category over all plans);
+        # where a plan's layer was restyled, its rows name their plans
+        groups: dict[tuple, list] = {}
+        for e in legend(ctx):
+            groups.setdefault((e.key, e.short or e.label), []).append(e)
+        shorts = [short for _key, short in groups]
         entries = []
-        for (shape, color, size, cat), keys in groups.items():
-            label = category_label(cat)
-            if sum(1 for g in groups if g[3] == cat) > 1:    # a plan's layer was restyled
-                label += " · " + "、".join(k[0] for k in keys)
-            entries.append((symbol_pixmap(LayerStyle(color, size, shape)), label))
-        sample = LayerStyle("#888888", 10, "circle")
-        entries.append((symbol_pixmap(sample, "approx"), tr("legend.approx")))
-        entries.append((symbol_pixmap(sample, "schematic"), tr("legend.schematic")))
-        entries.append((symbol_pixmap(sample, "selected"), tr("legend.selected")))
-        entries.append((_swatch(LAND, PLAN_EDGE, dashed=True), tr("legend.plan_area")))
-        entries.append((_swatch(WATER, WATER_EDGE), tr("legend.water")))
+        for (_key, short), rows in groups.items():
+            label = short
+            if shorts.count(short) > 1:
+                label += " · " + "、".join(e.label.split(" · ")[0] for e in rows)
+            entries.append((drawer_pixmap(rows[0].draw), label))
+        sample = symbol_drawer(LayerStyle("#888888", 10, "circle"), "selected")
+        entries.append((drawer_pixmap(sample), tr("legend.selected")))
         for pm, text in entries:
             row = QWidget()
             h = QHBoxLayout(row)
@@ -220,6 +202,11 @@ class LayersPanel(QWidget):
         self.legend_entries = [t for _pm, t in entries]
 
     # ------------------------------------------------------------------ interaction
+    def _current_key(self) -> str | None:
+        it = self.tree.currentItem() if hasattr(self, "items") else None
+        data = it.data(0, ROLE_KEY) if it is not None else None
+        return data[1] if data else None
+
     def _item_changed(self, it: QTreeWidgetItem, _col: int) -> None:
         if self._updating:
             return
@@ -227,54 +214,77 @@ class LayersPanel(QWidget):
         if not data:
             return
         if data[0] == "layer":
-            self.state.set_layer_visible((data[1], data[2]), it.checkState(0) == Qt.Checked)
-        elif data[0] == "plan" and it.checkState(0) != Qt.PartiallyChecked:
-            on = it.checkState(0) == Qt.Checked
-            self.state.set_layers_visible([(data[1], c) for c in CATEGORIES], on)
+            self.state.set_layer_visible(data[1], it.checkState(0) == Qt.Checked)
+        elif it.checkState(0) != Qt.PartiallyChecked:
+            self.state.set_layers_visible(self._ids_of(it), it.checkState(0) == Qt.Checked)
 
-    def _keys_of(self, it: QTreeWidgetItem) -> list[tuple[str, str]]:
+    def _ids_of(self, it: QTreeWidgetItem) -> list[str]:
         data = it.data(0, ROLE_KEY)
         if not data:
             return []
         if data[0] == "layer":
-            return [(data[1], data[2])]
-        return [(data[1], c) for c in CATEGORIES]
+            return [data[1]]
+        return [i for g, ids in self.state.stack.groups() if g == data[1] for i in ids]
+
+    def move_current(self, delta: int) -> bool:
+        """Move the current layer within its group, or the current group, up (+1) or down."""
+        it = self.tree.currentItem()
+        data = it.data(0, ROLE_KEY) if it is not None else None
+        if not data:
+            return False
+        if data[0] == "layer":
+            return self.state.stack.move_within_group(data[1], delta)
+        return self.state.stack.move_group(data[1], delta)
 
     def _zoom_item(self, it: QTreeWidgetItem) -> None:
-        keys = self._keys_of(it)
-        scene = self.state.scene
-        idx = [scene.layer_index[k] for k in keys]
-        ids = [scene.ids[i] for i in range(len(scene.ids)) if scene.member[i, idx].any()]
-        if ids:
-            self.state.frame_features(ids)
-        else:
-            data = it.data(0, ROLE_KEY)
-            bm = scene.basemap
-            if bm is not None and hasattr(bm, "plan_extent"):
-                try:
-                    self.state.frame(bm.plan_extent(data[1]))
-                except LookupError:
-                    pass
+        ctx = self._ctx()
+        boxes = [renderer_for(self.state.stack[i].kind).extent(self.state.stack[i], ctx)
+                 for i in self._ids_of(it)]
+        boxes = [b for b in boxes if b is not None]
+        if boxes:
+            self.state.frame((min(b[0] for b in boxes), min(b[1] for b in boxes),
+                              max(b[2] for b in boxes), max(b[3] for b in boxes)))
+            return
+        data = it.data(0, ROLE_KEY)
+        bm = self.state.scene.basemap
+        if data and str(data[1]).startswith("plan:") and hasattr(bm, "plan_extent"):
+            try:
+                self.state.frame(bm.plan_extent(data[1][5:]))
+            except LookupError:
+                pass
 
     def _menu(self, pos) -> None:
         it = self.tree.itemAt(pos)
         if it is None:
             return
-        keys = self._keys_of(it)
+        self.tree.setCurrentItem(it)
+        data = it.data(0, ROLE_KEY)
         m = QMenu(self)
         m.addAction(tr("layers.zoom_to"), lambda: self._zoom_item(it))
-        if len(keys) == 1:
-            m.addAction(tr("layers.color"), lambda: self._pick_color(keys[0]))
-            m.addAction(tr("layers.size"), lambda: self._pick_size(keys[0]))
+        if data[0] == "layer":
+            style = self.state.stack[data[1]].style
+            if "color" in style:
+                m.addAction(tr("layers.color"), lambda: self._pick_color(data[1]))
+            if "size" in style:
+                m.addAction(tr("layers.size"), lambda: self._pick_size(data[1]))
+            m.addAction(tr("layers.opacity"), lambda: self._pick_opacity(data[1]))
+        m.addAction(tr("layers.up"), lambda: self.move_current(+1))
+        m.addAction(tr("layers.down"), lambda: self.move_current(-1))
         m.exec(self.tree.viewport().mapToGlobal(pos))
 
-    def _pick_color(self, key) -> None:
-        c = QColorDialog.getColor(QColor(self.state.scene.styles[key].color), self)
+    def _pick_color(self, layer_id: str) -> None:
+        c = QColorDialog.getColor(QColor(self.state.stack[layer_id].style["color"]), self)
         if c.isValid():
-            self.state.set_layer_style(key, color=c.name())
+            self.state.set_layer_style(layer_id, color=c.name())
 
-    def _pick_size(self, key) -> None:
+    def _pick_size(self, layer_id: str) -> None:
         v, ok = QInputDialog.getDouble(self, tr("layers.size"), tr("layers.size_prompt"),
-                                       self.state.scene.styles[key].size, 2, 60, 1)
+                                       self.state.stack[layer_id].style["size"], 2, 60, 1)
         if ok:
-            self.state.set_layer_style(key, size=v)
+            self.state.set_layer_style(layer_id, size=v)
+
+    def _pick_opacity(self, layer_id: str) -> None:
+        v, ok = QInputDialog.getInt(self, tr("layers.opacity"), tr("layers.opacity_prompt"),
+                                    round(self.state.stack[layer_id].opacity * 100), 0, 100, 5)
+        if ok:
+            self.state.set_layer_opacity(layer_id, v / 100.0)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from planatlas.desktop.feature_panel import TargetsTable
+from planatlas.desktop.feature_panel import TargetsTable, canonical_of
 from planatlas.desktop.i18n import tr
 from planatlas.desktop.state import AtlasState
 
@@ -127,7 +127,8 @@ class PlanPanel(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.itemSelectionChanged.connect(self._tree_selected)
         self.source = SourceView()
-        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), with_line=True)
+        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), with_line=True,
+                                    canonical=lambda t: canonical_of(self.state.atlas, t))
         self.tabs = QTabWidget()
         clause_split = QSplitter(Qt.Vertical)
         clause_split.addWidget(self.tree)

@@ -299,7 +299,7 @@ class SiteListPanel(QWidget):
     def _apply_filters(self, *_a) -> None:
         only = None
         if self.in_view.isChecked() and self.state.view is not None:
-            only = set(self.state.scene.ids_in_view(self.state.view))
+            only = set(self.state.ids_in_view(self.state.view))
         self.proxy.set_filter(plan=self.plan_box.currentData() or "",
                               category=self.cat_box.currentData() or "",
                               district=self.district_box.currentData() or "",

@@ -1,10 +1,11 @@
 """The desktop's single source of truth (napari-style model/view split).
 
-``AtlasState`` holds what the user sees and has chosen: visible layers (plan × category), layer
-styles, the selection (feature ids), the current feature, the selected clause, the map extent
-and the language. Canvas, panels and the site list change things only through it and listen to
-its signals, so e.g. "click a clause" is ONE call (``select_clause``) that updates the map, the
-feature panel, the plan panel and the site list together.
+``AtlasState`` holds what the user sees and has chosen: the layer stack (order, visibility,
+opacity and style of every layer — :mod:`planatlas.layers.stack`), the selection (feature ids),
+the current feature, the selected clause, the map extent and the language. Canvas, panels,
+exports and the site list change things only through it and listen to its signals, so e.g.
+"click a clause" is ONE call (``select_clause``) that updates the map, the feature panel, the
+plan panel and the site list together.
 """
 from __future__ import annotations
 
@@ -12,13 +13,18 @@ from typing import Any, Iterable
 
 from PySide6.QtCore import QObject, Signal
 
-from planatlas.desktop.render import MapScene, MapView
+from planatlas.desktop.render import MapScene, MapView, context
+from planatlas.desktop.render.features import feature_owners
+from planatlas.layers.stack import Layer, LayerStack, StackEvent, make_layer, plan_layer_id
 
-__all__ = ["AtlasState"]
+__all__ = ["AtlasState", "LayerKey"]
+
+LayerKey = str | tuple[str, str]      # a layer id, or (plan, category) for a plan layer
 
 
 class AtlasState(QObject):
-    layersChanged = Signal()                 # visibility or style of a layer changed
+    layersChanged = Signal()                 # anything in the layer stack changed
+    stackChanged = Signal(str, tuple)        # (event type, layer ids): added/removed/moved/…
     selectionChanged = Signal(list)          # selected feature ids (ordered)
     currentFeatureChanged = Signal(str)      # feature shown in the feature panel ("" = none)
     clauseChanged = Signal(str)              # selected clause id ("" = none)
@@ -27,10 +33,13 @@ class AtlasState(QObject):
     hoverChanged = Signal(str)               # feature under the mouse ("" = none)
     languageChanged = Signal(str)            # "zh" | "en"
 
-    def __init__(self, atlas: Any, scene: MapScene | None = None, parent: QObject | None = None):
+    def __init__(self, atlas: Any, scene: MapScene | None = None, parent: QObject | None = None,
+                 *, stack: LayerStack | None = None):
         super().__init__(parent)
         self.atlas = atlas
         self.scene = scene if scene is not None else MapScene.from_atlas(atlas)
+        self.stack = stack if stack is not None else self.scene.default_stack()
+        self._unsubscribe = self.stack.subscribe(self._stack_event)
         self._selection: list[str] = []
         self._current: str = ""
         self._clause: str = ""
@@ -39,43 +48,72 @@ class AtlasState(QObject):
         self.language = "zh"
 
     # ------------------------------------------------------------- layers
-    @property
-    def layers(self) -> list[tuple[str, str]]:
-        return list(self.scene.layers)
-
-    @property
-    def visible_layers(self) -> set[tuple[str, str]]:
-        return set(self.scene.visible)
-
-    def is_layer_visible(self, key: tuple[str, str]) -> bool:
-        return tuple(key) in self.scene.visible
-
-    def set_layer_visible(self, key: tuple[str, str], on: bool) -> None:
-        key = tuple(key)
-        if (key in self.scene.visible) == bool(on):
-            return
-        self.scene.set_visible(key, bool(on))
+    def _stack_event(self, event: StackEvent) -> None:
+        self.stackChanged.emit(event.type, event.ids)
         self.layersChanged.emit()
 
-    def set_layers_visible(self, keys: Iterable[tuple[str, str]], on: bool | None = None) -> None:
-        """With ``on`` None: exactly ``keys`` visible. Else switch ``keys`` on/off together."""
-        keys = [tuple(k) for k in keys]
-        if on is None:
-            new = set(keys)
-        elif on:
-            new = self.scene.visible | set(keys)
+    @staticmethod
+    def layer_id(key: LayerKey) -> str:
+        return plan_layer_id(*key) if isinstance(key, tuple) else str(key)
+
+    def layer(self, key: LayerKey) -> Layer:
+        return self.stack[self.layer_id(key)]
+
+    def render_context(self, *, scale: float = 1.0, selection: bool = True):
+        """What the painter needs to draw the stack as the user sees it."""
+        return context(self.scene, self.stack, scale=scale, lang=self.language,
+                       selection=selection)
+
+    def is_layer_visible(self, key: LayerKey) -> bool:
+        return self.layer(key).visible
+
+    def set_layer_visible(self, key: LayerKey, on: bool) -> None:
+        self.stack.set_visible(self.layer_id(key), bool(on))
+
+    def set_layers_visible(self, keys: Iterable[LayerKey], on: bool | None = None) -> None:
+        """With ``on`` None: of the non-basemap layers exactly ``keys`` visible. Else switch
+        ``keys`` on/off together. One change notification."""
+        ids = {self.layer_id(k) for k in keys} & set(self.stack.ids())
+        with self.stack.batch():
+            if on is None:
+                for layer in self.stack.find():
+                    if layer.role != "basemap":
+                        self.stack.set_visible(layer.id, layer.id in ids)
+            else:
+                self.stack.set_visibility(ids, bool(on))
+
+    def set_layer_style(self, key: LayerKey, **style) -> None:
+        """Change style keys of a layer (e.g. ``color="#123456", size=14``); None is ignored."""
+        self.stack.set_style(self.layer_id(key), **{k: v for k, v in style.items() if v is not None})
+
+    def set_layer_opacity(self, key: LayerKey, opacity: float) -> None:
+        self.stack.set_opacity(self.layer_id(key), opacity)
+
+    def set_overlay(self, kind: str, source: dict[str, Any]) -> Layer:
+        """Show an overlay (``survey_report``, ``position_history``, …) with ``source``; it
+        replaces the data of an overlay of that kind already in the stack."""
+        layer_id = f"overlay/{kind}"
+        if layer_id in self.stack:
+            self.stack.set_source(layer_id, **source)
         else:
-            new = self.scene.visible - set(keys)
-        new &= set(self.scene.layers)
-        if new == self.scene.visible:
-            return
-        self.scene.set_visible_layers(new)
-        self.layersChanged.emit()
+            self.stack.add(make_layer(kind, layer_id, source=source))
+        return self.stack[layer_id]
 
-    def set_layer_style(self, key: tuple[str, str], *, color: str | None = None,
-                        size: float | None = None) -> None:
-        self.scene.set_style(tuple(key), color=color, size=size)
-        self.layersChanged.emit()
+    def remove_overlay(self, kind: str) -> None:
+        if f"overlay/{kind}" in self.stack:
+            self.stack.remove(f"overlay/{kind}")
+
+    def feature_layer(self, fid: str) -> Layer | None:
+        """The visible plan × category layer a feature is drawn in (None if hidden)."""
+        run = feature_owners(self.render_context())
+        i = self.scene.index.get(fid)
+        if i is None or not run.own.visible[i]:
+            return None
+        return run.layers[int(run.own.owner[i])]
+
+    def ids_in_view(self, view: MapView) -> list[str]:
+        """Features shown in ``view`` (in a visible layer, bounds meeting the view)."""
+        return self.scene.ids_in_view(view, feature_owners(self.render_context()).own.visible)
 
     # ------------------------------------------------------------- selection
     @property

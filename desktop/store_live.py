@@ -230,15 +230,17 @@ class StoreLink(QObject):
         self.opsApplied.emit(ops)
 
     def _rebuild_scene(self) -> None:
+        """Features were added or removed: a new scene; the layer stack (visibility, styles,
+        order) is kept, and gains the layers of a plan it did not have."""
         from planatlas.desktop.render import MapScene
 
         old = self.win.state.scene
         new = MapScene.from_atlas(self.win.atlas)
-        for key, style in old.styles.items():
-            if key in new.styles:
-                new.styles[key] = style
-        new.set_visible_layers([k for k in new.layers if k in old.visible or k not in old.layer_index])
         new.set_selection(old.selection)
+        stack = self.win.state.stack
+        for layer in new.default_stack():
+            if layer.id not in stack:
+                stack.add(layer)
         self.win.state.scene = new
         self.win.canvas.scene = new
         self.win.layers_panel.rebuild()

@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .catalog import load_plans
 from .gazetteer import load_excluded, load_features
-from .links import LinkIndex, build_links, unlocated
+from .links import LinkIndex, build_links
 from .model import Clause, Feature, Mention, Plan, Target
 from .text import normalise_name
 
@@ -82,8 +82,58 @@ class Atlas:
     def features_of(self, clause_id: str) -> list[str]:
         return self.links.features_of(clause_id)
 
+    # ------------------------------------------------------------ canonical indicators
+    def indicator_of(self, target_id: str):
+        """The canonical indicator of a target: a ``layers.indicators.Match`` (key, evidence)."""
+        return self.compare_row(target_id).match
+
+    def compare_row(self, target_id: str):
+        """The target as a ``layers.compare.CompareRow`` (canonical indicator, normalised value,
+        duplicate mark, annual growth)."""
+        from .compare import rows_of
+        t = self.target(target_id)
+        for r in rows_of(self, t.plan):
+            if r.target.id == target_id:
+                return r
+        raise KeyError(f"unknown target {target_id!r}")    # pragma: no cover - same plan, same ids
+
+    def target_counts(self, plans=None, kinds=("target",)) -> dict[str, int]:
+        """Feature id -> number of targets tied to it (clauses naming it, or scoped to it), of
+        the given kinds and plans; a figure stated twice (summary and body) counts once."""
+        from .compare import rows_of
+        plans = set(plans) if plans else None
+        dup = {r.target.id for pid in self.plans for r in rows_of(self, pid) if r.duplicate_of}
+        out: dict[str, int] = {}
+        for fid in self.features:
+            n = 0
+            for tid in self.links.target_ids(fid):
+                t = self._targets.get(tid)
+                if (t is not None and t.kind in kinds and tid not in dup
+                        and (plans is None or t.plan in plans)):
+                    n += 1
+            if n:
+                out[fid] = n
+        return out
+
+    def places(self, plan_id: str):
+        """Every place the recogniser finds in the plan (:class:`recognise.PlaceMention`), cached."""
+        cache = self.__dict__.setdefault("_places_cache", {})
+        if plan_id not in cache:
+            from .recognise import recognise_plan
+            cache[plan_id] = recognise_plan(self.plans[plan_id])
+        return cache[plan_id]
+
     def unlocated(self, plan_id: str) -> list[dict]:
-        return unlocated(self.plans[plan_id], list(self.features.values()), load_excluded())
+        """Recognised places of the plan that no gazetteer feature covers, with how each would be
+        located (``location``: admin unit or unlocated) and ``explained`` (curated exclusion reason)."""
+        from .locate import unlocated
+        plan = self.plans[plan_id]
+        linked: dict[str, list[tuple[int, int, int | None]]] = {}
+        for fid in {f for c in plan.clauses for f in self.features_of(c.id)}:
+            for m in self.mentions(fid):
+                if m.plan == plan_id:
+                    linked.setdefault(m.clause, []).append((m.start, m.end, m.in_note))
+        return unlocated(plan, self.places(plan_id), linked, list(self.features.values()), load_excluded())
 
     @cached_property
     def basemap(self):

@@ -149,13 +149,20 @@ def import_plan(file: str | Path, plan_id: str, *, title: str | None = None, iss
         raise PlanTextError(f"a user plan {plan_id!r} already exists in the store ({store.label}); "
                             f"use --replace")
     path = Path(file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PlanTextError(f"{path}: cannot read ({exc.strerror})") from None
+    from .importer import read_source          # text, text PDF or .docx; InputError otherwise
+    from .period import infer_period
+    from .plan import parse_plan_text
+    src = read_source(path)
+    if period is None:
+        guess = infer_period(src.text, title or "")
+        if guess is None:
+            raise PlanTextError(f"{path}: cannot tell the plan period: give it explicitly (the text has no "
+                                "'(2023-2027年)', 十四五, 到YYYY年 or 从YYYY年起…N年)")
+        period = guess.as_tuple()
     region = Region(province, city, district, adcode)
-    plan = parse_plan_bytes(data, plan_id, path=str(path), title=title, issuer=issuer, issued=issued,
-                            period=period, region=region, origin="user")
+    plan = parse_plan_text(src.text, plan_id, encoding=src.encoding, path=str(path), title=title, issuer=issuer,
+                           issued=issued, period=period, region=region, origin="user")
+    data = src.data if src.kind == "text" else src.text.encode("utf-8")
     meta = {"title": plan.title, "issuer": issuer, "issued": issued, "period_start": plan.period[0],
             "period_end": plan.period[1], **region.to_dict(),
             "imported_from": str(path.resolve())}

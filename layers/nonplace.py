@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["responsible_spans", "is_org_context", "name_reason", "is_generic", "org_suffix",
+__all__ = ["responsible_spans", "is_org_context", "in_org_list", "name_reason", "is_generic", "is_slogan", "only_modifiers",
+           "org_suffix",
            "event_suffix", "brand_suffix", "Words", "words"]
 
 DATA = Path(__file__).resolve().parent / "data" / "nonplace.toml"
@@ -243,7 +244,16 @@ def name_reason(name: str) -> str | None:
     return None
 
 
-_NUMERAL = re.compile(r"^(?:[\d一二两三四五六七八九十百千]+(?:个|条|大|座|家|处|批|片|类|级|种)?)")
+_SLOGAN = re.compile(r"^[一二两三四五六七八九十]{1,2}[\u4e00-\u9fff]{1,2}[一二两三四五六七八九十百]{1,2}[\u4e00-\u9fff]{1,2}$|"
+                     r"\d+\s*[+＋]\s*\d+")
+
+
+def is_slogan(name: str) -> bool:
+    """``两圈四街``, ``一江两岸``, ``1+10+N`` — a numbered slogan, not a place."""
+    return bool(_SLOGAN.search(re.sub(r"\s+", "", name)))
+
+
+_NUMERAL = re.compile(r"^(?:[\d一二两三四五六七八九十百千]+(?:个|条|大|座|家|处|批|片|类|级|种|型)?)")
 
 
 def _only_modifiers(rest: str, single_ok: bool) -> bool:
@@ -261,6 +271,12 @@ def _only_modifiers(rest: str, single_ok: bool) -> bool:
             if (single_ok or len(mod) > 1) and rest.startswith(mod, i):
                 ok[i + len(mod)] = True
     return ok[len(rest)]
+
+
+def only_modifiers(name: str) -> bool:
+    """``旅游消费``, ``特色`` — generic modifiers only, no place word at all."""
+    n = re.sub(r"\s+", "", name)
+    return bool(n) and _only_modifiers(n, single_ok=False)
 
 
 def is_generic(name: str) -> bool:
@@ -314,6 +330,21 @@ def _in_brand_list(text: str, start: int, end: int) -> str | None:
     return None
 
 
+def in_org_list(text: str, start: int, end: int) -> str | None:
+    """``两江新区、重庆高新区、万盛经开区管委会``: items listed before a shared organisation suffix
+    are organisations too.  Returns the list's last item, else ``None``."""
+    a = max(text.rfind(ch, 0, start) for ch in "，,。；;：:（(\n") + 1
+    bs = [i for i in (text.find(ch, end) for ch in "，,。；;：:）)\n") if i >= 0]
+    b = min(bs) if bs else len(text)
+    seg = text[a:b]
+    if "、" not in seg:
+        return None
+    last = seg.split("、")[-1].strip()
+    if org_suffix(last) and text[end:b].startswith("、"):
+        return last
+    return None
+
+
 def is_org_context(text: str, start: int, end: int) -> str | None:
     """Why the mention ``text[start:end]`` is not a place, or ``None`` if it may be one.
 
@@ -333,4 +364,7 @@ def is_org_context(text: str, start: int, end: int) -> str | None:
                              ("brand", brand_suffix(candidate))):
             if suffix and (k == j or len(suffix) > 1):
                 return f"{what}: {candidate}"
+    last = in_org_list(text, start, end)
+    if last:
+        return f"organisation: listed before {last}"
     return _in_brand_list(text, start, end)

@@ -209,9 +209,18 @@ def parse_plan_file(path: str | Path, plan_id: str, *, title: str | None = None,
 def parse_plan_bytes(data: bytes, plan_id: str, *, path: str = "<bytes>", title: str | None = None,
                      issuer: str = "", issued: str = "", period: tuple[int, int] | None = None,
                      region: Region | None = None, origin: str = "seed") -> Plan:
+    text, encoding = decode(data, path)
+    return parse_plan_text(text, plan_id, encoding=encoding, path=path, title=title, issuer=issuer,
+                           issued=issued, period=period, region=region, origin=origin)
+
+
+def parse_plan_text(text: str, plan_id: str, *, encoding: str = "utf-8", path: str = "<text>",
+                    title: str | None = None, issuer: str = "", issued: str = "",
+                    period: tuple[int, int] | None = None, region: Region | None = None,
+                    origin: str = "seed") -> Plan:
+    """Parse decoded plan text (from a text file, or extracted from a PDF or Word file)."""
     from .targets import extract_targets
 
-    text, encoding = decode(data, path)
     try:
         clauses = parse_text(text, plan_id)
     except PlanTextError as exc:
@@ -227,25 +236,25 @@ def parse_plan_bytes(data: bytes, plan_id: str, *, path: str = "<bytes>", title:
 
 
 def guess_period(text: str) -> tuple[int, int]:
-    m = re.search(r"[（(]\s*(20\d\d)\s*[-—–－~至]\s*(20\d\d)\s*年?\s*[)）]", text)
-    if m:
-        return int(m.group(1)), int(m.group(2))
-    if "十四五" in text[:2000]:
-        return 2021, 2025
-    if "十五五" in text[:2000]:
-        return 2026, 2030
-    years = [int(y) for y in re.findall(r"到\s*(20\d\d)\s*年", text)]
-    if years:
-        return min(years) - 2, max(years)
-    raise PlanTextError("cannot tell the plan period: give it explicitly (no '(2023-2027年)', 十四五 or 到YYYY年)")
+    """The plan period read from the text (:func:`planatlas.layers.period.infer_period`); an
+    uncertain end ("从2019年起，力争3-5年时间") becomes its latest year."""
+    from .period import infer_period
+
+    guess = infer_period(text, guess_title(split_lines(text)))
+    if guess is None:
+        raise PlanTextError("cannot tell the plan period: give it explicitly (the text has no "
+                            "'(2023-2027年)', 十四五, 到YYYY年 or 从YYYY年起…N年)")
+    return guess.as_tuple()
 
 
 def guess_title(lines: list[str]) -> str:
     for raw in lines[:40]:
         s = raw.strip()
+        if re.search(r"[:：,，、]|https?//|^#", s):
+            continue                  # metadata ("# 来源: …", "发文字号：…") or prose, not a title
         if re.search(r"(规划|方案|计划|意见|纲要)", s) and 6 <= len(s) <= 80 and "印发" not in s:
             return s.strip("《》")
     for raw in lines:
-        if raw.strip():
+        if raw.strip() and not raw.lstrip().startswith("#"):
             return raw.strip()[:60]
     return ""

@@ -24,15 +24,17 @@ QUANTITY = re.compile(
 DOUBLE = re.compile(r"翻(一|两|二|三)番")
 FULL_COVERAGE = re.compile(r"全覆盖")
 YEAR_TARGET = re.compile(r"(?:到|至|力争到|争取到)\s*(20\d\d)\s*年(?:底|末)?|(20\d\d)\s*年(?:底|末)?前")
-YEAR_BARE = re.compile(r"(?<![到至较比\d])(20\d\d)\s*年(?!\s*[-—–至])")
+YEAR_BARE = re.compile(r"(?<![到至较比从自\d])(20\d\d)\s*年(?!\s*[-—–至起])(?!以来|开始)")
 BASIS = re.compile(r"(?:较|比)\s*(20\d\d)\s*年")
 PAST_MARKERS = re.compile(r"十三五|十二五|截至|截止|以来|已达|已建成|获批")
 BASELINE_HEADING = re.compile(r"基础|回顾|成就|现状|成效|发展环境")
 SEPARATORS = re.compile(r"[，,；;：:。！？\n]")
 SENTENCE = re.compile(r"[^。！？\n]+[。！？]?")
 LEAD_NOISE = re.compile(
-    r"^(?:(?:到|至|力争到|争取到)?\s*20\d\d\s*年(?:底|末)?(?:前)?|其中|全区|全市|我区|我市|力争|确保|同时|并且|并|"
-    r"以及|和|及|、|，|\s|“|”)+")
+    r"^(?:(?:到|至|力争到|争取到)?\s*20\d\d\s*年(?:底|末)?(?:前)?|其中|在?全区|在?全市|在?全县|我区|我市|力争|确保|同时|并且|并|"
+    r"以上|左右|以内|以下|以及|和|及|、|，|\s|“|”)+")
+RATE = re.compile(r"每(?:年|季度|季|月|周|半年)")
+EACH = re.compile(r"各$")
 TRAIL_NOISE = re.compile(
     r"(?:突破|超过|超出|超|高于|不少于|不低于|至少|达到|达|保持在|保持|稳定在|控制在|在|为|约|各|实现|增加|提高到|提升至|提高至)+$")
 GROWTH_ONLY = re.compile(r"^(?:年均)?(?:增长率?|增幅|增速)$|^(?:总量|总规模|规模|总额)$")
@@ -60,10 +62,22 @@ def extract_targets(plan: Plan) -> list[Target]:
         if clause.kind == "table":
             out.extend(_table_targets(plan, clause))
         else:
-            out.extend(_prose_targets(plan, clause, baseline_section))
+            out.extend(_prose_targets(plan, clause, baseline_section, _section_year(clause, by_id)))
     for i, t in enumerate(out, start=1):
         t.id = f"{plan.id}:t{i:03d}"
     return out
+
+
+def _section_year(clause: Clause, by_id: dict[str, Clause]) -> int | None:
+    """The target year an enclosing section states in its opening words (``二、发展目标 到2024年，…``
+    covers the items 1., 2., 3. under it); ``None`` when no enclosing section says one."""
+    c = by_id.get(clause.parent) if clause.parent else None
+    while c is not None:
+        m = YEAR_TARGET.search(_norm(c.text)[:80])
+        if m:
+            return int(m.group(1) or m.group(2))
+        c = by_id.get(c.parent) if c.parent else None
+    return None
 
 
 def _in_baseline_section(clause: Clause, by_id: dict[str, Clause]) -> bool:
@@ -75,14 +89,14 @@ def _in_baseline_section(clause: Clause, by_id: dict[str, Clause]) -> bool:
     return False
 
 
-def _prose_targets(plan: Plan, clause: Clause, baseline_section: bool) -> list[Target]:
+def _prose_targets(plan: Plan, clause: Clause, baseline_section: bool, section_year: int | None = None) -> list[Target]:
     text = _norm(clause.text)
     out: list[Target] = []
-    default_year = plan.period[1]
+    start, end = plan.period if plan.period and plan.period[0] else (None, None)
     for para_match in re.finditer(r"[^\n]+", text):
         para_start = para_match.start()
         para = para_match.group(0)
-        year_ctx = None
+        year_ctx = section_year
         for sm in SENTENCE.finditer(para):
             sentence = sm.group(0)
             s_off = para_start + sm.start()
@@ -95,14 +109,14 @@ def _prose_targets(plan: Plan, clause: Clause, baseline_section: bool) -> list[T
             basis_years = {int(y) for y in BASIS.findall(sentence)}
             bare_years = [int(y) for y in YEAR_BARE.findall(sentence)
                           if int(y) not in basis_years and int(y) not in targets_years]
-            past = bool(PAST_MARKERS.search(sentence)) or any(y < plan.period[0] for y in bare_years)
+            past = bool(PAST_MARKERS.search(sentence)) or (start is not None and any(y < start for y in bare_years))
             kind = "baseline" if (baseline_section or (past and not targets_years)) else "target"
             if kind == "baseline":
                 year = max(bare_years) if bare_years else (2020 if "十三五" in sentence else None)
             else:
-                milestone = [y for y in bare_years if plan.period[0] <= y <= plan.period[1] + 10]
-                year = (targets_years[0] if targets_years else
-                        milestone[0] if milestone else year_ctx or default_year)
+                # the year the text gives (this sentence, else earlier in the paragraph); never imputed
+                milestone = [y for y in bare_years if start is None or start <= y <= end + 10]
+                year = targets_years[0] if targets_years else milestone[0] if milestone else year_ctx
             out.extend(_sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years))
     return out
 
@@ -111,6 +125,7 @@ def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) ->
     out: list[Target] = []
     prev_indicator = ""
     scope = plan.scope_word
+    start = plan.period[0] if plan.period and plan.period[0] else None
     pos = 0
     segments = []
     for m in SEPARATORS.finditer(sentence + "。"):
@@ -155,27 +170,47 @@ def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) ->
             else:
                 value, unit = 100.0, "%"
                 after = ""
+            consumed = len(after_all) - len(after) if how == "qty" else 0
             after = re.split(r"[并且和及与，、]", after, maxsplit=1)[0]
+            each = bool(EACH.search(before.rstrip()))
             indicator = _indicator(before, after if how != "cover" else "全覆盖", prev_indicator)
             if not indicator:
-                cursor = m.end()
+                cursor = m.end() + consumed
                 continue
             basis = None
             if how == "double":
                 bm = BASIS.search(before + m.group(0))
-                basis = f"较{bm.group(1)}年" if bm else ("较" + str(plan.period[0] - 1) + "年")
+                basis = f"较{bm.group(1)}年" if bm else (f"较{start - 1}年" if start else None)
             elif basis_years and BASIS.search(before):
                 basis = f"较{BASIS.search(before).group(1)}年"
             place = _scope(sentence)
             surface = seg.strip()
             offset = s_off + seg_off + m.start()
-            out.append(Target(
-                id="", plan=plan.id, clause=clause.id, indicator=indicator, year=year,
-                comparator=comparator, value=value, unit=unit, scope=place or scope,
-                line=clause.line_at(offset), surface=surface, kind=kind, upper=upper, basis=basis))
+            rate = RATE.search(seg[:m.start()])
+            for ind in (_each_items(indicator) if each else [indicator]):
+                out.append(Target(
+                    id="", plan=plan.id, clause=clause.id, indicator=ind, year=year,
+                    comparator=comparator, value=value, unit=unit, scope=place or scope,
+                    line=clause.line_at(offset), surface=surface, kind=kind, upper=upper, basis=basis,
+                    period=rate.group(0) if rate else None))
             prev_indicator = indicator
-            cursor = m.end()
+            cursor = m.end() + consumed
     return out
+
+
+_EACH_VERB = re.compile(r"^(新增|新创建|创建|建成|新建|打造|培育|争创|申报|引进|招引|新认定|认定)")
+
+
+def _each_items(indicator: str) -> list[str]:
+    """``新增4A级旅游景区、省级旅游度假区和旅游休闲街区`` (…各1个) → one indicator per item, each
+    with the shared verb: 新增4A级旅游景区 / 新增省级旅游度假区 / 新增旅游休闲街区."""
+    vm = _EACH_VERB.match(indicator)
+    verb = vm.group(1) if vm else ""
+    body = indicator[len(verb):]
+    items = [i for i in re.split(r"、|和|及|以及|与", body) if i]
+    if len(items) < 2:
+        return [indicator]
+    return [verb + i for i in items]
 
 
 def _merge_qualifiers(seg: str, found: list) -> list:
@@ -231,9 +266,10 @@ def _table_targets(plan: Plan, clause: Clause) -> list[Target]:
         pos += len(r) + 1
     header = " ".join(r for r in rows[:4] if not re.search(r"\t\d{1,2}\t", r))
     ym = re.search(r"(20\d\d)\s*年", header)
-    year = int(ym.group(1)) if ym else plan.period[1]
+    year = int(ym.group(1)) if ym else None
     pm = re.search(r"(20\d\d)\s*[-—–]\s*(20\d\d)", header)
-    period = f"{pm.group(1)}-{pm.group(2)}" if pm else f"{plan.period[0]}-{plan.period[1]}"
+    period = (f"{pm.group(1)}-{pm.group(2)}" if pm else
+              f"{plan.period[0]}-{plan.period[1]}" if plan.period and plan.period[0] else None)
     columns = ["value", "growth", "cumulative"]
     out: list[Target] = []
     for row, off in zip(rows, offsets):

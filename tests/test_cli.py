@@ -13,15 +13,6 @@ from planatlas.layers.catalog import load_plans
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
-@pytest.fixture
-def datadir(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
-    from planatlas.layers import atlas
-    atlas._CACHE.clear()
-    yield tmp_path / "data"
-    atlas._CACHE.clear()
-
-
 def run_json(capsys, *argv):
     code = main(list(argv))
     out = capsys.readouterr().out

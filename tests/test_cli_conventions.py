@@ -12,12 +12,9 @@ from planatlas.desktop.cli import main
 
 
 @pytest.fixture(autouse=True)
-def datadir(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
-    from planatlas.layers import atlas
-    atlas._CACHE.clear()
-    yield
-    atlas._CACHE.clear()
+def _fresh_data_dir(datadir):
+    """Every test here runs on an empty data directory (conftest's ``datadir``)."""
+    return datadir
 
 
 def test_version(capsys):

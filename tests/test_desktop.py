@@ -8,10 +8,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPointF, QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from desktop_fixture import SyntheticAtlas  # noqa: E402
+from planatlas.layers.stack import plan_layer_id  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -62,55 +63,15 @@ def _frame_on(win, qtbot, fids, margin_deg=0.01):
     qtbot.wait(10)
 
 
-# ---------------------------------------------------------------------------- render API
-def test_mapview_roundtrip_and_fit():
-    from planatlas.desktop.render import MapView
-    bbox = (113.2, 23.0, 113.5, 23.2)
-    v = MapView.fit(bbox, (800, 600))
-    minlon, minlat, maxlon, maxlat = v.extent_lonlat()
-    assert minlon <= 113.2 and maxlon >= 113.5 and minlat <= 23.0 and maxlat >= 23.2
-    px, py = np.array([0.0, 400.0, 799.0]), np.array([0.0, 300.0, 599.0])
-    x, y = v.to_map(px, py)
-    qx, qy = v.to_screen(x, y)
-    assert np.allclose(qx, px) and np.allclose(qy, py)
-    z = v.zoomed(2.0, anchor=(100, 100))
-    assert math.isclose(z.res, v.res / 2)
-    ax, ay = v.to_map(100, 100)
-    bx, by = z.to_map(100, 100)
-    assert math.isclose(float(ax), float(bx)) and math.isclose(float(ay), float(by))
-    with pytest.raises(ValueError, match="inverted"):
-        MapView.fit((114, 23, 113, 24), (100, 100))
-
-
-def test_paint_scale_grows_symbols(qapp, synth):
-    from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QPainter
-    from planatlas.desktop.render import MapScene, MapView, paint_map
-    scene = MapScene(list(synth.features.values()))        # no basemap: only symbols on paper
-    view = MapView.fit(scene.bbox_lonlat(["gz-yuexiu-park", "gz-baiyun-airport"]), (400, 400))
-
-    def coloured(scale):
-        img = QImage(400, 400, QImage.Format_RGB32)
-        img.fill(Qt.white)
-        p = QPainter(img)
-        paint_map(p, QRectF(0, 0, 400, 400), view, scene, labels=False, scale=scale)
-        p.end()
-        a = _pixels(img).astype(int)
-        paper = np.array([0xee, 0xf0, 0xec])
-        return int((np.abs(a - paper).sum(axis=2) > 60).sum())
-
-    assert coloured(2.0) > coloured(1.0) * 1.8
-
-
 # ---------------------------------------------------------------------------- window
 def test_toggling_a_layer_changes_the_map(win, qtbot):
     from planatlas.layers.model import CATEGORIES
     before = _pixels(_grab(win.canvas))
     key = ("guangzhou", "logistics_hub")
-    item = win.layers_panel.items[key]
+    item = win.layers_panel.items[plan_layer_id(*key)]
     assert item.checkState(0) == Qt.Checked
     item.setCheckState(0, Qt.Unchecked)             # the user unticks the box
-    assert key not in win.state.scene.visible
+    assert not win.state.is_layer_visible(key)
     after = _pixels(_grab(win.canvas))
     changed = (before != after).any(axis=2)
     assert changed.sum() > 50
@@ -128,7 +89,34 @@ def test_toggling_a_layer_changes_the_map(win, qtbot):
     item.setCheckState(0, Qt.Checked)
     again = _pixels(_grab(win.canvas))
     assert (again == before).all()
-    assert set(CATEGORIES) == {k[1] for k in win.state.scene.visible if k[0] == "guangzhou"}
+    assert set(CATEGORIES) == {la.source["category"] for la in win.state.stack.find(plan="guangzhou")
+                               if la.visible}
+
+
+def test_layers_panel_reorders_and_the_map_follows(win, qtbot):
+    panel, stack = win.layers_panel, win.state.stack
+    tops = lambda: [panel.tree.topLevelItem(i).data(0, Qt.UserRole + 1)[1]  # noqa: E731
+                    for i in range(panel.tree.topLevelItemCount())][-3:]     # under any overlays
+    assert tops() == ["plan:guangzhou", "plan:binhai", "basemap"]     # topmost first
+    panel.tree.setCurrentItem(panel.group_items["plan:binhai"])
+    panel.btn_up.click()
+    assert [g for g, _ in stack.groups()][:3] == ["basemap", "plan:guangzhou", "plan:binhai"]
+    assert tops() == ["plan:binhai", "plan:guangzhou", "basemap"]
+    assert panel.tree.currentItem() is panel.group_items["plan:binhai"]
+    scenic = plan_layer_id("guangzhou", "scenic_area")
+    panel.tree.setCurrentItem(panel.items[scenic])
+    panel.btn_up.click()
+    group = panel.group_items["plan:guangzhou"]
+    assert [group.child(i).data(0, Qt.UserRole + 1)[1] for i in range(group.childCount())][2] == scenic
+    # opacity: the features of a faded layer blend with the map under them
+    fid = "gz-yuexiu-park"
+    _frame_on(win, qtbot, [fid])
+    x, y = (round(v) for v in win.state.scene.screen_position(win.canvas.view, fid))
+    opaque = _pixels(_grab(win.canvas))[y, x].astype(int)
+    win.state.set_layer_opacity(scenic, 0.2)
+    faded = _pixels(_grab(win.canvas))[y, x].astype(int)
+    assert np.abs(opaque - faded).sum() > 60
+    assert "20%" in panel.items[scenic].toolTip(0)
 
 
 def test_click_on_feature_shows_clauses_and_targets(win, qtbot, synth):
@@ -244,6 +232,56 @@ def test_distance_tool_is_geodesic(win, qtbot):
     assert "km" in win.lbl_measure.text()
 
 
+def test_measure_tool_by_mouse_and_escape(win, qtbot):
+    c = win.canvas
+    c.set_tool("measure")
+    assert c.cursor().shape() == Qt.CrossCursor
+    qtbot.mouseClick(c, Qt.LeftButton, pos=QPoint(200, 200))
+    qtbot.mouseClick(c, Qt.LeftButton, pos=QPoint(400, 200))
+    a, b = c.lonlat_at(QPointF(200, 200)), c.lonlat_at(QPointF(400, 200))
+    from pyproj import Geod
+    expected = Geod(ellps="WGS84").line_length([a[0], b[0]], [a[1], b[1]])
+    assert abs(c.tools["measure"].points[-1][0] - b[0]) < 1e-9
+    assert abs(c.measured_distance(c.tools["measure"].points) - expected) < 1e-6
+    assert "km" in win.lbl_measure.text() or " m" in win.lbl_measure.text()
+    qtbot.keyClick(c, Qt.Key_Escape)
+    assert c.tools["measure"].points == []
+    c.set_tool("pan")
+    assert c.cursor().shape() == Qt.ArrowCursor
+
+
+def test_a_registered_tool_gets_the_map_input(win, qtbot):
+    from planatlas.desktop.maptools import TOOLS, MapTool, register_tool
+
+    seen = []
+
+    @register_tool
+    class Probe(MapTool):
+        name = "probe-test"
+
+        def press(self, ev):
+            seen.append(("press", self.canvas.lonlat_at(ev.position())))
+            return True
+
+        def paint(self, p):
+            seen.append(("paint",))
+    try:
+        c = win.canvas
+        c.set_tool("probe-test")
+        v0 = c.view
+        qtbot.mousePress(c, Qt.LeftButton, pos=QPoint(300, 250))
+        qtbot.mouseMove(c, QPoint(380, 250))
+        qtbot.mouseRelease(c, Qt.LeftButton, pos=QPoint(380, 250))
+        c.repaint()
+        assert seen[0][0] == "press" and ("paint",) in seen
+        assert c.view == v0                          # the probe did not pan
+        with pytest.raises(ValueError, match="unknown map tool"):
+            c.set_tool("no-such-tool")
+    finally:
+        TOOLS.pop("probe-test", None)
+        win.canvas.set_tool("pan")
+
+
 def test_status_bar_shows_wgs84_and_gcj02(win, qtbot):
     c = win.canvas
     qtbot.mouseMove(c, QPoint(300, 200))
@@ -274,7 +312,7 @@ def test_site_list_filters(win, qtbot, synth):
     sp.set_filters(status="", district="越秀区")
     assert set(sp.visible_ids()) == {"gz-beijing-road", "gz-yuexiu-park"}
     sp.set_filters(district="", in_view=True)
-    assert set(sp.visible_ids()) == set(win.state.scene.ids_in_view(win.canvas.view))
+    assert set(sp.visible_ids()) == set(win.state.ids_in_view(win.canvas.view))
     sp.set_filters(in_view=False)
     # sorting by precision (numeric)
     sp.table.sortByColumn(6, Qt.DescendingOrder)
@@ -297,6 +335,8 @@ def test_settings_survive_restart(qtbot, synth, settings_path):
     w1.frame_plan("binhai")
     w1.state.set_layer_visible(("guangzhou", "scenic_area"), False)
     w1.state.set_layer_style(("binhai", "logistics_hub"), color="#123456", size=14)
+    w1.state.set_layer_opacity("basemap/water", 0.5)
+    w1.state.stack.move_group("plan:binhai", +1)
     w1.canvas.pan_by(37, -21, animate=False)
     w1.add_bookmark("东疆", (117.8, 39.0, 117.85, 39.05))
     w1.set_language("en")
@@ -305,10 +345,12 @@ def test_settings_survive_restart(qtbot, synth, settings_path):
     w1.close()
 
     w2 = _window(qtbot, synth, settings_path)
-    assert ("guangzhou", "scenic_area") not in w2.state.scene.visible
-    assert w2.layers_panel.items[("guangzhou", "scenic_area")].checkState(0) == Qt.Unchecked
-    st = w2.state.scene.styles[("binhai", "logistics_hub")]
-    assert (st.color, st.size) == ("#123456", 14.0)
+    assert not w2.state.is_layer_visible(("guangzhou", "scenic_area"))
+    assert w2.layers_panel.items["plan/guangzhou/scenic_area"].checkState(0) == Qt.Unchecked
+    st = w2.state.layer(("binhai", "logistics_hub")).style
+    assert (st["color"], st["size"]) == ("#123456", 14.0)
+    assert w2.state.layer("basemap/water").opacity == 0.5
+    assert [g for g, _ in w2.state.stack.groups()][:3] == ["basemap", "plan:guangzhou", "plan:binhai"]
     v = w2.canvas.view
     assert math.isclose(v.cx, view1.cx, abs_tol=1e-6) and math.isclose(v.cy, view1.cy, abs_tol=1e-6)
     assert math.isclose(v.res, view1.res)
@@ -367,15 +409,6 @@ def test_screenshot_writes_png(tmp_path, qapp, real_atlas):
         screenshot("guangzhou", (1200, 800), str(tmp_path / "x.jpg"), atlas=real_atlas)
 
 
-def test_real_atlas_scene_has_every_feature(qapp, real_atlas):
-    from planatlas.desktop.render import MapScene
-    scene = MapScene.from_atlas(real_atlas)
-    assert len(scene.ids) == len(real_atlas.features)
-    assert set(scene.plans) >= set(real_atlas.plans)
-    for f in real_atlas.features.values():
-        assert scene.member[scene.index[f.id]].any(), f"{f.id} is in no layer"
-
-
 def test_export_menu_writes_map_of_current_view(win, qtbot, tmp_path, monkeypatch):
     pytest.importorskip("desktop.export_map")
     from PySide6.QtWidgets import QDialog
@@ -391,37 +424,6 @@ def test_export_menu_writes_map_of_current_view(win, qtbot, tmp_path, monkeypatc
     monkeypatch.setattr(ExportDialog, "exec", fill_and_accept)
     win.actions_by_key["act.export_png"].trigger()
     assert out.exists() and QImage(str(out)).width() == 1200
-
-
-def test_labels_do_not_overlap_and_scale_with_zoom(qapp):
-    from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QPainter
-    from shapely.geometry import Point
-    from planatlas.desktop.render import MapScene, MapView, paint_labels
-    from planatlas.layers.model import Feature
-    rng = np.random.default_rng(3)
-    feats = [Feature(id=f"p{i}", name=f"测试地点{i}", aliases=[], categories=["scenic_area"],
-                     subtype="", tier=None, plans=["x"], district="", adcode="",
-                     geometry=Point(113.3 + rng.uniform(0, 0.05), 23.1 + rng.uniform(0, 0.05)),
-                     precision_m=10, source="t", status="verified") for i in range(400)]
-    scene = MapScene(feats)
-    img = QImage(800, 600, QImage.Format_ARGB32_Premultiplied)
-
-    def place(view):
-        p = QPainter(img)
-        boxes = paint_labels(p, view, scene)
-        p.end()
-        return boxes
-
-    view = MapView.fit((113.3, 23.1, 113.35, 23.15), (800, 600))
-    boxes = place(view)
-    assert 10 < len(boxes) < 400                  # dense: only some fit
-    inner = [b.adjusted(2, 2, -2, -2) for _t, b in boxes]
-    for i in range(len(inner)):
-        for j in range(i + 1, len(inner)):
-            assert not inner[i].intersects(inner[j]), (boxes[i], boxes[j])
-    near = place(view.zoomed(4.0))
-    assert near and near[0][1].height() > boxes[0][1].height()    # bigger text closer in
 
 
 def test_click_real_feature_shows_its_clauses_and_targets(qtbot, real_atlas, settings_path):

@@ -82,7 +82,7 @@ def test_xlsx_sheets_text_stays_text(atlas, tmp_path):
     out = tmp_path / "sites.xlsx"
     export_data(atlas, ["guangzhou"], ["logistics_hub", "commercial_district"], "xlsx", "gcj02", out)
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["sites", "citations", "targets", "about"]
+    assert wb.sheetnames == ["sites", "citations", "targets", "compare", "charts", "about"]
     ws = wb["sites"]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, [c for c in r])) for r in ws.iter_rows(min_row=2)]

@@ -8,7 +8,7 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -62,6 +62,21 @@ def test_export_map_from_the_window_uses_the_view(win, tmp_path):
     box = info["extent"]
     view = win.canvas.view.extent_lonlat()
     assert box[0] == pytest.approx(view[0], abs=1e-6) and box[3] == pytest.approx(view[3], abs=1e-6)
+
+
+def test_map_export_from_the_window_shows_its_layer_stack(win, tmp_path):
+    from planatlas.desktop.export_dialog import export_from_window
+    opts = {"fmt": "png", "paper": "800x600px", "orientation": "landscape", "dpi": 96,
+            "title": None, "subtitle": None}
+    before = export_from_window(win, "map", {"out": tmp_path / "a.png", **opts})
+    assert any("海门区 · 商圈" in r for r in before["legend"])
+    win.layers_panel.items["plan/haimen/commercial_district"].setCheckState(0, Qt.Unchecked)
+    win.state.set_layer_visible("basemap/water", False)
+    after = export_from_window(win, "map", {"out": tmp_path / "b.png", **opts})
+    assert not any("海门区 · 商圈" in r for r in after["legend"])
+    assert any("海门区 · " in r for r in after["legend"]) and "水系" not in after["legend"]
+    assert "水系" in before["legend"]
+    assert not win.state.is_layer_visible("basemap/water")          # the window's stack is as it was
 
 
 def test_cancelling_a_slow_export_leaves_nothing_and_keeps_the_old_file(win, tmp_path):
@@ -118,13 +133,13 @@ def test_survey_report_is_drawn_as_a_map_layer(win, qtbot):
     win.canvas.set_view(win.canvas.view.framed((f.geometry.x - 0.05, f.geometry.y - 0.05,
                                                f.geometry.x + 0.05, f.geometry.y + 0.05)))
     qtbot.wait(20)
-    win.canvas.set_survey_layer([(f.geometry.x + 0.01, f.geometry.y + 0.01, "moved", "x")])
+    win.state.set_overlay("survey_report", {"points": [(f.geometry.x + 0.01, f.geometry.y + 0.01, "moved", "x")]})
     img = win.canvas.grab().toImage()
     from planatlas.desktop.render import lonlat_to_merc
     x, y = win.canvas.view.to_screen(*lonlat_to_merc([f.geometry.x + 0.01], [f.geometry.y + 0.01]))
     c = img.pixelColor(int(round(float(x[0]))), int(round(float(y[0]))))
     assert c.name() == STATUS_COLORS["moved"]
-    win.canvas.set_survey_layer([])
+    win.state.remove_overlay("survey_report")
     assert win.canvas.grab().toImage().pixelColor(int(round(float(x[0]))), int(round(float(y[0])))).name() != STATUS_COLORS["moved"]
 
 
@@ -157,9 +172,11 @@ def test_accepted_survey_moves_the_feature_live_and_keeps_the_shipped_position(q
         x, _y = lonlat_to_merc([g.geometry.x], [g.geometry.y])
         assert abs(w.state.scene.ax[i] - float(x[0])) < 1.0           # the scene was re-projected
         assert any(r.id == f.id and r.status == "verified" for r in w.site_panel.model.rows)
-        ox, oy, nx, ny = w.canvas._history
-        assert len(ox) == 1
-        x0, _ = lonlat_to_merc([f.geometry.x], [f.geometry.y])
-        assert abs(ox[0] - float(x0[0])) < 1.0                         # shipped position kept
+        moves = w.state.stack["overlay/position_history"].source["moves"]
+        assert [m[0] for m in moves] == [f.id]
+        assert abs(moves[0][1] - f.geometry.x) < 1e-9                   # shipped position kept
+        w.state.frame((f.geometry.x - 0.02, f.geometry.y - 0.02, f.geometry.x + 0.02, f.geometry.y + 0.02))
+        sx, sy = w.canvas.view.to_screen(*lonlat_to_merc([f.geometry.x], [f.geometry.y]))
+        assert f.id in w.canvas.hit_test(float(sx[0]), float(sy[0]))     # the grey ring is its history
     finally:
         atlas_mod._CACHE.clear()

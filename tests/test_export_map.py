@@ -193,16 +193,20 @@ def test_cancel_leaves_nothing_and_keeps_old_file(atlas, tmp_path):
     assert seen[0] == 0 and seen[-1] == 100 and seen == sorted(seen)
 
 
-def test_scene_state_is_restored(atlas, tmp_path):
+def test_a_given_scene_and_stack_are_left_as_they_were(atlas, tmp_path):
     from planatlas.desktop.render import MapScene
+    from planatlas.layers.stack import plan_layer_id
 
     scene = MapScene.from_atlas(atlas)
-    scene.set_visible_layers([("guangzhou", "commercial_district")])
+    stack = scene.default_stack()
+    stack.set_visible(plan_layer_id("binhai", "scenic_area"), False)
     scene.set_selection(["gz-evil"])
-    before = (set(scene.visible), set(scene.selection))
-    res = export_map(atlas, "binhai", tmp_path / "b.png", paper="A4", dpi=72, scene=scene)
-    assert [r for r in res["legend"] if " · " in r] == ["滨海新区 · 物流枢纽与港口（1）", "滨海新区 · 景区与文旅（1）"]
-    assert (set(scene.visible), set(scene.selection)) == before
+    before = (stack.to_dict(), set(scene.selection))
+    res = export_map(atlas, "binhai", tmp_path / "b.png", paper="A4", dpi=72, scene=scene,
+                     stack=stack)
+    # binhai's layers as the stack shows them: the hidden scenic layer stays hidden
+    assert [r for r in res["legend"] if " · " in r] == ["滨海新区 · 物流枢纽与港口（1）"]
+    assert (stack.to_dict(), set(scene.selection)) == before
 
 
 def test_bad_requests(atlas, tmp_path):
@@ -259,3 +263,51 @@ def test_place_labels_are_selectable_text_in_svg_and_pdf(tmp_path):
     export_map(real, "xiqing", pdf, paper="A4", dpi=150)
     import pypdf
     assert "梅江会展中心" in pypdf.PdfReader(str(pdf)).pages[0].extract_text()
+
+
+def _page_texts(path) -> str:
+    if path.suffix == ".svg":
+        return "".join("".join(t.itertext()) for t in ET.parse(path).getroot().iter(f"{SVG}text"))
+    import pypdf
+    return re.sub(r"\s+", "", pypdf.PdfReader(str(path)).pages[0].extract_text())
+
+
+def test_a_hidden_layer_is_absent_from_every_format_and_the_legend(atlas, tmp_path):
+    """The window passes its stack: what is hidden on screen is not on the page."""
+    pytest.importorskip("pypdf")
+    from planatlas.desktop.render import MapScene
+    from planatlas.layers.stack import plan_layer_id
+
+    scene = MapScene.from_atlas(atlas)
+    stack = scene.default_stack()
+    box = "113.25,22.6,113.75,23.2"
+    kw = dict(paper="1000x700px", dpi=96, extent=box, scene=scene, stack=stack)
+    shown = {f: export_map(atlas, "guangzhou", tmp_path / f"shown.{f}", **kw) for f in ("png", "svg", "pdf")}
+    stack.set_visible(plan_layer_id("guangzhou", "logistics_hub"), False)
+    hidden = {f: export_map(atlas, "guangzhou", tmp_path / f"hidden.{f}", **kw) for f in ("png", "svg", "pdf")}
+    for fmt in ("png", "svg", "pdf"):
+        assert any("物流枢纽" in r for r in shown[fmt]["legend"])
+        assert not any("物流枢纽" in r for r in hidden[fmt]["legend"])
+    rect = shown["png"]["map_rect_px"]
+    assert _colour_present(QImage(str(tmp_path / "shown.png")), "#1f78b4", rect)
+    assert not _colour_present(QImage(str(tmp_path / "hidden.png")), "#1f78b4", rect)
+    assert _colour_present(QImage(str(tmp_path / "hidden.png")), "#d1495b", rect)
+    for fmt in ("svg", "pdf"):                     # labels and legend rows are real text
+        before, after = _page_texts(tmp_path / f"shown.{fmt}"), _page_texts(tmp_path / f"hidden.{fmt}")
+        assert "南沙港区" in before and "物流枢纽与港口" in before
+        assert "南沙港区" not in after and "物流枢纽与港口" not in after
+        assert "天河路商圈" in after
+
+
+def test_a_restyled_layer_exports_restyled(atlas, tmp_path):
+    from planatlas.desktop.render import MapScene
+    from planatlas.layers.stack import plan_layer_id
+
+    scene = MapScene.from_atlas(atlas)
+    stack = scene.default_stack()
+    stack.set_style(plan_layer_id("guangzhou", "commercial_district"), color="#00c000", size=16)
+    res = export_map(atlas, "guangzhou", tmp_path / "green.png", paper="1000x700px", dpi=96,
+                     scene=scene, stack=stack)
+    img = QImage(str(tmp_path / "green.png"))
+    assert _colour_present(img, "#00c000", res["map_rect_px"], tol=20)
+    assert not _colour_present(img, "#d1495b", res["map_rect_px"], tol=20)

@@ -49,7 +49,7 @@ def test_two_windows_see_each_other_and_conflicts_are_visible(qtbot, team_env, t
     assert fid in w1.state.scene.index and w1.atlas.versions[fid] == 1
     qtbot.waitUntil(lambda: fid in w2.state.scene.index, timeout=5000)        # within 5 s
     assert w2.atlas.features[fid].name == "会展新商圈" and w2.atlas.versions[fid] == 1
-    assert w2.state.scene.is_visible(fid)
+    assert w2.state.feature_layer(fid) is not None            # drawn in a visible layer
     assert "会展新商圈" in w2.statusBar().currentMessage()
     w2.grab().save(str(tmp_path / "window-b.png"))
     # both move it before either hears of the other: the second one meets a conflict

@@ -11,6 +11,7 @@ def key(t):
 
 
 # Binhai lines 26-27 (工作目标), 35 (亲海消费新平台) and 46 (便民生活圈): every target, verified by hand.
+# Lines 35 and 46 name no year, so their targets have none (re-checked: no 20XX年 on either line).
 BINHAI = [
     (26, 2025, "社会消费品零售总额", ">", 1500, None, "亿元"),
     (26, 2025, "国内外旅游人数", "=", 2000, None, "万人次"),
@@ -36,9 +37,9 @@ BINHAI = [
     (27, 2027, "跨境电商进出口规模", "=", 180, None, "亿元"),
     (27, 2027, "租赁资产总规模", "=", 2.7, None, "万亿元"),
     (27, 2027, "网络货运实现货运量", "=", 2.6, None, "亿吨"),
-    (35, 2027, "推出亲海旅游精品线路", "=", 20, None, "条"),
-    (35, 2027, "开辟亲海消费核心节点", "=", 10, None, "个"),
-    (46, 2027, "实现滨城社区全覆盖", "=", 100, None, "%"),
+    (35, None, "推出亲海旅游精品线路", "=", 20, None, "条"),
+    (35, None, "开辟亲海消费核心节点", "=", 10, None, "个"),
+    (46, None, "实现滨城社区全覆盖", "=", 100, None, "%"),
 ]
 
 
@@ -54,6 +55,8 @@ def test_relative_target_keeps_its_basis():
 
 
 # Haimen: a hand-verified selection covering counts, growth, ranges, task clauses and a place scope.
+# Lines 14-18 take 2024 from their section's opening "二、发展目标 到2024年，…"; lines 48 (the 160万标箱
+# sentence), 70 and 86 name no year, so none is imputed.
 HAIMEN = [
     (14, 2024, "新增规模以上服务业企业", "=", 170, None, "家"),
     (14, 2024, "生产性服务业企业", ">=", 100, None, "家"),
@@ -63,16 +66,16 @@ HAIMEN = [
     (18, 2024, "累计新增服务业从业人员", "=", 2, None, "万人"),
     (30, 2024, "建成科创核心区", "=", 1, None, "个"),
     (30, 2024, "创业孵化集聚区", "=", 3, None, "个"),
-    (48, 2024, "集装箱吞吐量", ">", 160, None, "万标箱"),
+    (48, None, "集装箱吞吐量", ">", 160, None, "万标箱"),
     (48, 2024, "沿江沿海港口货物吞吐量", ">", 3000, None, "万吨"),
     (50, 2024, "农村物流服务站点覆盖率", ">", 90, None, "%"),
-    (70, 2024, "打造有影响力的特色商业街区", "range", 1, 2, "个"),
-    (70, 2024, "招引高端品牌首店", "~", 20, None, "家"),
-    (70, 2024, "再创省级文旅夜间消费集聚区", "range", 1, 2, "个"),
+    (70, None, "打造有影响力的特色商业街区", "range", 1, 2, "个"),
+    (70, None, "招引高端品牌首店", "~", 20, None, "家"),
+    (70, None, "再创省级文旅夜间消费集聚区", "range", 1, 2, "个"),
     (74, 2024, "博物馆年接待参观总量", "=", 120, None, "万人次"),
     (74, 2024, "旅游总收入", ">", 55, None, "亿元"),
     (74, 2024, "接待游客", ">", 640, None, "万人次"),
-    (86, 2024, "每季度组织服务业招商活动", "range", 1, 2, "场"),
+    (86, None, "每季度组织服务业招商活动", "range", 1, 2, "场"),
     (108, 2024, "纳税超5000万元楼宇", "=", 12, None, "幢"),
 ]
 
@@ -88,7 +91,7 @@ def test_haimen_has_no_spurious_numbers():
     got = {(t.value, t.unit) for t in PLANS["haimen"].targets}
     # "12条制造业产业链", "12+2", "5G", "1806文旅景区", "4A级" are not targets
     assert (12.0, "条") not in got and all(u != "G" for _, u in got)
-    assert len(PLANS["haimen"].targets) == 60
+    assert len(PLANS["haimen"].targets) == 62          # 60 + the 各1个 sentence split into three
 
 
 def test_target_scoped_to_a_named_place():
@@ -133,3 +136,47 @@ def test_target_lines_point_at_the_number_in_the_original():
                 continue
             src = plan.source_lines[t.line - 1].replace(" ", "")
             assert f"{t.value:g}" in src, (t.id, t.line)
+
+
+def test_enumerated_target_becomes_one_target_per_item():
+    """Haimen line 76: 新增4A级旅游景区、省级旅游度假区和旅游休闲街区各1个 (issue 12, old t046)."""
+    got = [(t.indicator, t.value, t.unit, t.year) for t in PLANS["haimen"].targets if t.line == 76 and t.unit == "个"]
+    assert got == [("新增4A级旅游景区", 1.0, "个", 2024), ("新增省级旅游度假区", 1.0, "个", 2024),
+                   ("新增旅游休闲街区", 1.0, "个", 2024)]
+
+
+def test_rates_keep_their_period():
+    quarterly = next(t for t in PLANS["haimen"].targets if t.indicator == "每季度组织服务业招商活动")
+    yearly = next(t for t in PLANS["haimen"].targets if t.indicator.startswith("每年纳入"))
+    assert quarterly.period == "每季度" and yearly.period == "每年"
+
+
+def test_no_year_is_imputed_where_the_text_gives_none():
+    for plan in PLANS.values():
+        for t in plan.targets:
+            if t.year is None or t.kind == "baseline" or t.clause.endswith("表1"):
+                continue
+            clause = plan.clause(t.clause)
+            ancestors, c = [], clause
+            while c is not None:
+                ancestors.append(c.text)
+                c = plan.clause(c.parent) if c.parent else None
+            assert any(str(t.year) in text for text in ancestors), (t.id, t.year, t.surface)
+
+
+def test_target_ids_are_stable_across_runs():
+    from planatlas.layers.targets import extract_targets
+    again = extract_targets(PLANS["haimen"])
+    assert [(t.id, t.indicator, t.value) for t in again] == [(t.id, t.indicator, t.value)
+                                                             for t in PLANS["haimen"].targets]
+
+
+def test_indicators_are_whole_noun_phrases_on_an_unseen_plan():
+    """The 大连 plan (tests/plans): "示范夜商圈5个以上、示范夜街区5个以上…" — no leading 以上、."""
+    from pathlib import Path
+    from planatlas.layers.importer import preview_plan
+    p = preview_plan(Path(__file__).parent / "plans" / "dalian.txt")
+    inds = [t.indicator for t in p.targets]
+    assert inds[:5] == ["打造市级示范夜商圈", "示范夜街区", "示范夜市场", "示范夜门店", "示范夜活动"]
+    assert not any(i.startswith(("以上", "、", "左右")) for i in inds)
+    assert all(t.year is None for t in p.targets)       # 从2019年起…3-5年: no target year in the text

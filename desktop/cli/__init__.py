@@ -2,7 +2,7 @@
 
 Without a command ``planatlas`` opens the desktop app (``--plan``, ``--lang`` and ``--reset``
 reach it); with a command it is the CLI. Each command group lives in its own module
-(``plans``, ``places``, ``sites``, ``export``, ``app``) and is a thin call into
+(``plans``, ``places``, ``sites``, ``export``, ``compare``, ``app``) and is a thin call into
 ``planatlas.layers`` (or, for painting commands, ``planatlas.desktop``, imported only when the
 command runs).
 
@@ -19,11 +19,11 @@ import sys
 
 from planatlas.layers.errors import PlanAtlasError
 
-from . import app, export, places, plans, sites, store
+from . import app, compare, export, places, plans, sites, store
 
 __all__ = ["main", "build_parser"]
 
-GROUPS = (plans, places, sites, store, export, app)
+GROUPS = (plans, places, sites, store, export, compare, app)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -88,9 +88,13 @@ def cmd_unlocated(args) -> int:
     if args.json:
         emit_json(items)
     else:
-        print_table([[i["surface"], i["clause"], i["line"], i["explained"] or ""] for i in items],
-                    ["surface", "clause", "line", "explained"], max_width=50)
-        print(f"{len(items)} place-like mention(s) without a feature")
+        def where(loc):
+            return "—" if loc["status"] == "unlocated" else f"{loc['ref']} ±{loc['precision_m']:g} m"
+        print_table([[i["name"], i["category"], f"{i['confidence']:.2f}", i["clause"], i["line"],
+                      where(i["location"]), i["explained"] or ""] for i in items],
+                    ["place", "category", "conf", "clause", "line", "approx. location", "explained"], max_width=40)
+        print(f"{len(items)} place mention(s) without a gazetteer feature "
+              f"({sum(1 for i in items if i['location']['status'] == 'unlocated')} not located at all)")
     return 0
 
 
@@ -127,7 +131,7 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_feature)
 
-    p = sub.add_parser("unlocated", help="place-like mentions in a plan that match no feature")
+    p = sub.add_parser("unlocated", help="places the recogniser finds in a plan that no gazetteer feature covers")
     p.add_argument("plan")
     p.add_argument("--all", action="store_true",
                    help="also list mentions explained in geodata/features/*.excluded.json")

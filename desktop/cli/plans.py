@@ -86,13 +86,29 @@ def cmd_import_plan(args) -> int:
     plan = import_plan(args.file, args.id, title=args.title, issuer=args.issuer or "", issued=args.issued or "",
                        period=period, province=args.province or "", city=args.city or "",
                        district=args.district or "", adcode=args.adcode or "", replace=args.replace)
+    from planatlas.layers.importer import found_places
+    places = [p.to_dict() for p in found_places(plan)]
     summary = plan.summary()
     if args.json:
-        emit_json(summary)
+        emit_json({**summary, "places": places})
     else:
         print(f"imported {plan.id}: {plan.title} — {summary['counts']['clauses']} clauses, "
               f"{summary['counts']['targets']} targets ({plan.encoding}) → {plan.file}")
+        print_places(places)
     return 0
+
+
+def print_places(places: list[dict]) -> None:
+    """The found places as a table: name, category, confidence, how it would be located, where."""
+    def where(loc: dict) -> str:
+        if loc["status"] == "unlocated":
+            return "unlocated"
+        return f"{loc['status']}: {loc['ref']} ±{loc['precision_m']:g} m ({loc['method']})"
+    print_table([[p["name"], p["category"], f"{p['confidence']:.2f}", where(p["location"]), p["clause"],
+                  p["line"], p["why"]] for p in places],
+                ["place", "category", "conf", "located", "clause", "line", "why"], max_width=40)
+    located = sum(1 for p in places if p["location"]["status"] != "unlocated")
+    print(f"{len(places)} place mention(s) found, {located} located, {len(places) - located} unlocated")
 
 
 def register(sub) -> None:

@@ -11,7 +11,9 @@ plans (optionally restricted to some categories) as
 * ``gpx``     – waypoints (non-point features at a representative point), extra fields as
   GPX extensions,
 * ``csv``     – UTF-8 with BOM so that Excel opens Chinese text,
-* ``xlsx``    – sheets ``sites``, ``citations``, ``targets`` and ``about``.
+* ``xlsx``    – sheets ``sites``, ``citations``, ``targets``, ``compare`` (the plans' targets by
+  canonical indicator, :mod:`layers.compare`), ``charts`` (the comparison charts as images)
+  and ``about``.
 
 Coordinates are converted with :mod:`layers.crs` (``wgs84``, ``gcj02``, ``bd09``,
 ``cgcs2000``); every file names the system it uses. Every write is atomic: the file is built
@@ -103,7 +105,7 @@ def export_data(atlas, plans, categories, fmt: str, crs: str | None, out) -> dic
             _write_csv(tmp, sites, crs)
     elif fmt == "xlsx":
         with atomic_path(out) as tmp:
-            _write_xlsx(tmp, sites, crs, meta)
+            _write_xlsx(tmp, sites, crs, meta, atlas=atlas, plan_ids=plan_ids)
     elif fmt in ("kml", "kmz"):
         data = _build_kml(sites, crs, meta, cats)
         with atomic_path(out) as tmp:

@@ -58,7 +58,9 @@ def _write_csv(path: Path, sites: list[Site], crs: str) -> None:
             w.writerow(row)
 
 
-def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) -> None:
+def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any], *,
+                atlas=None, plan_ids: Sequence[str] = ()) -> None:
+    """Sheets sites, citations, targets, (with ``atlas``) compare and charts, and about."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -108,6 +110,10 @@ def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) -
                 t.scope, t.kind, t.line, format_target(t), "; ".join(fids))
                for t, fids in seen.values()),
               {"indicator": 26, "clause": 22, "text": 40, "features": 30})
+
+    if atlas is not None:
+        from .compare_sheet import add_compare_sheets
+        add_compare_sheets(wb, atlas, plan_ids, add_sheet)
 
     about = wb.create_sheet("about")
     rows = [("generator", meta["generator"]), ("generated", meta["generated"]),

@@ -1,0 +1,59 @@
+"""Geometry for painting: shapely lon/lat -> Web Mercator (one pyproj call) -> QPainterPath."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import shapely
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainterPath, QPolygonF
+
+from .view import lonlat_to_merc
+
+__all__ = ["qpolygon", "geom_path", "project_geoms"]
+
+
+def qpolygon(coords: np.ndarray) -> QPolygonF:
+    """Nx2 float array -> QPolygonF (one memcpy, no per-point Python)."""
+    coords = np.ascontiguousarray(coords[:, :2], dtype=np.float64)
+    n = len(coords)
+    poly = QPolygonF()
+    if n == 0:
+        return poly
+    poly.resize(n)
+    buf = np.frombuffer(shiboken6.VoidPtr(poly.data(), n * 16, True), dtype=np.float64, count=2 * n)
+    buf[:] = coords.ravel()
+    return poly
+
+
+def geom_path(geom) -> QPainterPath:
+    """Projected shapely geometry -> QPainterPath (polygons closed, holes via odd-even fill)."""
+    path = QPainterPath()
+    path.setFillRule(Qt.OddEvenFill)
+    if geom is None or geom.is_empty:
+        return path
+    gt = geom.geom_type
+    if gt == "Polygon":
+        for ring in (geom.exterior, *geom.interiors):
+            path.addPolygon(qpolygon(np.asarray(ring.coords)))
+            path.closeSubpath()
+    elif gt == "LineString" or gt == "LinearRing":
+        path.addPolygon(qpolygon(np.asarray(geom.coords)))
+    elif gt.startswith("Multi") or gt == "GeometryCollection":
+        for part in geom.geoms:
+            path.addPath(geom_path(part))
+    return path
+
+
+def project_geoms(geoms: Sequence) -> np.ndarray:
+    """shapely geometries lon/lat -> EPSG:3857, all coordinates in one pyproj call."""
+    arr = np.asarray(list(geoms), dtype=object)
+    if len(arr) == 0:
+        return arr
+
+    def fn(c: np.ndarray) -> np.ndarray:
+        x, y = lonlat_to_merc(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(arr, fn)
