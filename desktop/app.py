@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
         self._build_status()
         from planatlas.desktop.store_live import StoreLink
         self.store_link = StoreLink(self, live=live)     # edits, colleagues' changes, conflicts
+        from planatlas.desktop.editing import install as install_editing
+        install_editing(self)       # Import plan, drops, Unlocated dock, place/move, Edit › Undo/Redo
         self.user_bookmarks: list[dict[str, Any]] = []
         self.state.selectionChanged.connect(self._selection_status)
         self.state.currentFeatureChanged.connect(self._show_feature_dock)
@@ -335,6 +337,11 @@ class MainWindow(QMainWindow):
                 return tuple(bm.plan_extent(plan_id))
             except LookupError:
                 pass
+        from planatlas.layers.locate import region_unit
+        r = self.atlas.plans[plan_id].region          # an imported plan: its city or county
+        unit = region_unit(r.province, r.city, r.district, r.adcode)
+        if unit is not None:
+            return tuple(unit.bbox)
         ids = [f.id for f in self.atlas.features_for(plans=[plan_id])]
         bbox = self.state.scene.bbox_lonlat(ids)
         if bbox is None:
