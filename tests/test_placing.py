@@ -148,3 +148,31 @@ def test_a_team_store_of_schema_2_is_read_and_asks_for_the_migration(backend):
     old.edit_feature(fid, aliases=["旧点"])
     assert old.user_features()[fid]["aliases"] == "旧点"
     old.close()
+
+
+def test_cli_walkthrough_import_unlocated_place_with_an_alias(data_dir, capsys):
+    """The README's command-line path: import, list what needs placing, place (with the
+    plan's own spelling as an alias), see the place with its clause."""
+    import json as _json
+
+    from planatlas.desktop.cli import main as cli
+    from planatlas.layers import atlas as atlas_mod
+
+    assert cli(["import-plan", str(PLANS / "dalian.txt"), "--id", "dalian-night",
+                "--province", "辽宁省", "--city", "大连市"]) == 0
+    assert "15 place mention(s) found" in capsys.readouterr().out
+    assert cli(["unlocated", "dalian-night", "--json"]) == 0
+    assert "青泥洼-天津街" in {u["name"] for u in _json.loads(capsys.readouterr().out)}
+    assert cli(["place", "青泥洼商圈", "--plan", "dalian-night", "--lonlat", "121.6400,38.9180",
+                "--alias", "青泥洼--天津街", "--precision-m", "300", "--json"]) == 0
+    fid = _json.loads(capsys.readouterr().out)["items"][0]["id"]
+    atlas_mod._CACHE.clear()                            # each command is a new process
+    assert cli(["feature", fid, "--json"]) == 0
+    out = _json.loads(capsys.readouterr().out)
+    assert out["properties"]["aliases"] == ["青泥洼--天津街"]
+    assert [c["heading"] for c in out["clauses"]] == ["打造夜商圈"]
+    assert out["clauses"][0]["mentions"][0]["surface"] == "青泥洼--天津街"
+    assert cli(["unlocated", "dalian-night", "--json"]) == 0
+    assert "青泥洼-天津街" not in {u["name"] for u in _json.loads(capsys.readouterr().out)}
+    assert cli(["place", "青泥洼商圈", "--plan", "dalian-night", "--lonlat", "121.64,38.92",
+                "--alias", "x"]) == 2                          # aliases of a placed one: the app
