@@ -62,6 +62,9 @@ def cmd_search(args) -> int:
             c = atlas.clause(h["id"])
             out.append({"type": "clause", "plan": h["plan"], "clause": c.id, "number": c.number,
                         "heading": c.heading, "lines": [c.lines[0], c.lines[1]], "snippet": h["snippet"]})
+        elif h["type"] == "location":
+            out.append({"type": "location", "plan": "", "feature": h["id"], "crs": h["crs"],
+                        "lon": h["lon"], "lat": h["lat"], "snippet": f"{h['label']} → {h['snippet']}"})
         else:
             out.append({"type": "feature", "plan": h["plan"], "feature": h["id"], "name": h["label"],
                         "snippet": h["snippet"]})
