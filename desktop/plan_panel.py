@@ -127,7 +127,7 @@ class PlanPanel(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.itemSelectionChanged.connect(self._tree_selected)
         self.source = SourceView()
-        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), with_line=True,
+        self.targets = TargetsTable(lambda t: self.state.select_target(t.id), with_line=True,
                                     canonical=lambda t: canonical_of(self.state.atlas, t))
         self.tabs = QTabWidget()
         clause_split = QSplitter(Qt.Vertical)
