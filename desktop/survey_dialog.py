@@ -336,7 +336,7 @@ class SurveyDialog(QDialog):
     def _on_failed(self, message: str) -> None:
         self._finish_thread()
         self.progress.setValue(0)
-        self.summary.setText(tr("sv.failed", msg=message))
+        self.summary.setText(tr("sv.failed", msg=survey_message(message, language())))
         self.check_finished.emit("failed")
 
     @Slot()
