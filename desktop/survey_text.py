@@ -55,7 +55,7 @@ PATTERNS: list[tuple[re.Pattern, object]] = [(re.compile(p), z) for p, z in [
     (r"^placemark has no coordinates$", "地标没有坐标"),
     (r"^longitude is empty$", "经度为空"),
     (r"^latitude is empty$", "纬度为空"),
-    (r"^no (?P<what>.+)$", lambda m: "缺少" + {"longitude": "经度", "latitude": "纬度",
+    (r"^no (?P<what>longitude|latitude|coordinates)$", lambda m: "缺少" + {"longitude": "经度", "latitude": "纬度",
                                                "coordinates": "坐标"}.get(m["what"], m["what"])),
     (r"^(?P<which>longitude|latitude) (?P<rest>.+)$",
      lambda m: ("经度" if m["which"] == "longitude" else "纬度") + survey_message(m["rest"], "zh")),
