@@ -86,6 +86,8 @@ class MainWindow(BookmarksMixin, QMainWindow):
         self.user_bookmarks: list[dict[str, Any]] = []
         self.state.selectionChanged.connect(self._selection_status)
         self.state.currentFeatureChanged.connect(self._show_feature_dock)
+        self.state.selectionChanged.connect(
+            lambda ids: self._show_feature_dock(ids[0]) if len(ids) == 1 else None)
         self.state.clauseChanged.connect(self._show_plan_dock)
         self.state.viewChanged.connect(self._view_status)
         self.canvas.cursorMoved.connect(self._cursor_status)

@@ -116,6 +116,9 @@ class PlanPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.combo = QComboBox()
+        # long plan titles must not make the dock wide (the map keeps its share)
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(14)
         self.combo_label = QLabel()
         for pid, plan in state.atlas.plans.items():
             self.combo.addItem(plan.title, pid)

@@ -46,6 +46,8 @@ class SearchPanel(QWidget):
         self.edit = QLineEdit()
         self.edit.setClearButtonEnabled(True)
         self.crs_box = QComboBox()
+        self.crs_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.crs_box.setMinimumContentsLength(7)
         for system in CRS_NAMES:
             self.crs_box.addItem("", system)
         self.results = QListWidget()
