@@ -221,8 +221,9 @@ class FeaturePanel(QWidget):
             html.append(f"<tr><td style='color:#666;padding-right:8px'>{escape(tr('feature.ref'))}</td>"
                         f"<td>{_ref_html(f.ref)}</td></tr>")
         html.append("</table>")
-        if f.note:
-            html.append(f"<p style='color:#555'>{escape(f.note)}</p>")
+        note = f.note_label(language()) if hasattr(f, "note_label") else f.note
+        if note:
+            html.append(f"<p style='color:#555'>{escape(note)}</p>")
         html.append(f"<h4 style='margin:10px 0 4px 0'>{escape(tr('feature.clauses'))}</h4>")
         mentions = atlas.mentions(fid)
         clauses = atlas.clauses_of(fid)
