@@ -37,8 +37,9 @@ def grab_window(win, size: tuple[int, int]):
     return win.grab().toImage()
 
 
-def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> None:
-    """Render the main window of ``size`` (w, h) framed on plan ``plan`` to PNG ``out``."""
+def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None) -> None:
+    """Render the main window of ``size`` (w, h) framed on plan ``plan`` to PNG ``out``; with
+    ``plan`` None, the window as a first start shows it (framed on the default plan)."""
     w, h = (int(size[0]), int(size[1]))
     if not (200 <= w <= 10000 and 150 <= h <= 10000):
         raise ValueError(f"screenshot size must be between 200x150 and 10000x10000, got {w}x{h}")
@@ -56,7 +57,7 @@ def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> Non
     if atlas is None:
         from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
-    if plan not in atlas.plans:
+    if plan is not None and plan not in atlas.plans:
         raise KeyError(f"unknown plan {plan!r} (known: {', '.join(atlas.plans)})")
     with tempfile.TemporaryDirectory(prefix="planatlas-shot-") as tmp:
         settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.IniFormat)
@@ -65,7 +66,8 @@ def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> Non
             win.resize(w, h)
             win.show()
             app.processEvents()
-            win.frame_plan(plan)
+            if plan is not None:
+                win.frame_plan(plan)
             img = grab_window(win, (w, h))
         finally:
             win.close()

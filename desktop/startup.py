@@ -85,7 +85,7 @@ def default_layout(win) -> None:
                     Qt.Horizontal)
     win.resizeDocks([d["sites"]], [_share(h, "bottom")], Qt.Vertical)
     rest = h - _share(h, "bottom") - 120
-    win.resizeDocks([d["layers"], d["search"]], [int(rest * 0.56), int(rest * 0.44)], Qt.Vertical)
+    win.resizeDocks([d["layers"], d["search"]], [int(rest * 0.6), int(rest * 0.4)], Qt.Vertical)
     d["plan"].raise_()
 
 

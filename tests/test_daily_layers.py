@@ -138,3 +138,13 @@ def test_atlas_search_by_pinyin_and_by_coordinates(atlas):
     assert hit["type"] == "location" and hit["crs"] == "gcj02"
     x, y = crs.convert(hit["lon"], hit["lat"], "wgs84", "gcj02")
     assert (float(x), float(y)) == pytest.approx((113.3245, 23.1123), abs=1e-6)
+
+
+def test_the_readme_lists_every_debian_package_the_display_check_names():
+    from pathlib import Path
+
+    from planatlas.desktop.cli.app import XCB_PACKAGES
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    setup = readme.split("## Set-up on a fresh machine", 1)[1].split("\n## ", 1)[0]
+    missing = sorted(p for p in set(XCB_PACKAGES.values()) if p not in setup)
+    assert not missing, f"README set-up lacks {missing}"
