@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
+
+from planatlas.layers.errors import InputError
+from planatlas.layers.fsutil import durable_path, ensure_folder
 
 from .model import STATUS_COLORS, SurveyReport
 
@@ -45,13 +47,6 @@ def _csv_safe(v: Any) -> Any:
     return v
 
 
-def _atomic_target(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    os.close(fd)
-    return Path(tmp)
-
-
 def write_report(report: SurveyReport, path: str | os.PathLike) -> Path:
     """Write the report as ``.csv`` (UTF-8 with BOM, opens in Excel) or ``.xlsx``; atomically."""
     import csv
@@ -59,9 +54,10 @@ def write_report(report: SurveyReport, path: str | os.PathLike) -> Path:
     out = Path(path)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"report file must end in .csv or .xlsx, got {out.name!r}")
-    tmp = _atomic_target(out)
-    try:
+        raise InputError(f"report file must end in .csv or .xlsx, got {out.name!r}")
+    if out.is_dir():
+        raise InputError(f"report path {out} is a folder, not a file")
+    with durable_path(ensure_folder(out)) as tmp:
         if suffix == ".csv":
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 w = csv.writer(fh)
@@ -76,10 +72,6 @@ def write_report(report: SurveyReport, path: str | os.PathLike) -> Path:
                                     None, "no row reports this feature"])
         else:
             _write_report_xlsx(report, tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return out
 
 
