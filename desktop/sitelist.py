@@ -87,7 +87,9 @@ def _ensure_app() -> None:
                                                  or os.environ.get("WAYLAND_DISPLAY")) \
             and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"     # a CLI run on a machine without a display
-    _app_ref.append(QGuiApplication([]))
+    from PySide6.QtWidgets import QApplication    # not only a QGuiApplication: widgets may follow
+
+    _app_ref.append(QApplication([]))
 
 
 def _bbox(rows: Sequence[SiteRow]) -> tuple[float, float, float, float]:
