@@ -12,12 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from .fsutil import atomic_write_bytes, atomic_write_text, user_data_dir
+from .ids import check_plan_id, clean_label
 from .model import Plan, Region
 from .plan import parse_plan_bytes
+from .plancache import parse_plan_cached
 from .text import PlanTextError
-
-PLAN_ID = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
-
 
 def seeds_dir() -> Path:
     here = Path(__file__).resolve().parent.parent / "seeds"
@@ -50,8 +49,8 @@ def _parse_cached(path: str, mtime_ns: int, size: int, plan_id: str, meta_json: 
     meta = json.loads(meta_json)
     region = Region(**meta.pop("region"))
     period = tuple(meta.pop("period")) if meta.get("period") else None
-    return parse_plan_bytes(Path(path).read_bytes(), plan_id, path=path, region=region, period=period,
-                            origin=origin, **meta)
+    return parse_plan_cached(Path(path).read_bytes(), plan_id, path=path, region=region,
+                             period=period, origin=origin, **meta)   # user plans: disk cache
 
 
 def _load(path: Path, plan_id: str, kwargs: dict, origin: str) -> Plan:
@@ -103,8 +102,10 @@ def import_plan(file: str | Path, plan_id: str, *, title: str | None = None, iss
                 issued: str = "", period: tuple[int, int] | None = None, province: str = "",
                 city: str = "", district: str = "", adcode: str = "", replace: bool = False) -> Plan:
     """Parse ``file`` and, only if it parses, store it as a user plan. Nothing is written on error."""
-    if not PLAN_ID.match(plan_id):
-        raise PlanTextError(f"plan id {plan_id!r} must be 2-32 lowercase letters, digits, '-' or '_'")
+    plan_id = check_plan_id(plan_id)      # whole string, no Windows device names
+    title, issuer, issued, province, city, district, adcode = (
+        clean_label(v) if v is not None else None
+        for v in (title, issuer, issued, province, city, district, adcode))
     existing = {e["id"] for e in seed_entries()}
     if plan_id in existing:
         raise PlanTextError(f"plan id {plan_id!r} is a seed plan; choose another id")

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .model import Clause, Plan, Region
+from .safetext import one_line
 from .text import FOOTNOTE_MARK, Paragraph, PlanTextError, decode, paragraphs, split_lines
 
 _CN = "一二三四五六七八九十百零〇两"
+MAX_PLAN_BYTES = 128 * 2**20     # a plan text above this is refused (memory is ~5x the text)
 
 
 @dataclass(frozen=True)
@@ -263,20 +265,37 @@ def parse_plan_file(path: str | Path, plan_id: str, *, title: str | None = None,
 def parse_plan_bytes(data: bytes, plan_id: str, *, path: str = "<bytes>", title: str | None = None,
                      issuer: str = "", issued: str = "", period: tuple[int, int] | None = None,
                      region: Region | None = None, origin: str = "seed") -> Plan:
+    """Decode and parse a plan file's bytes into a :class:`Plan` (clauses and targets)."""
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanTextError(f"{path}: {len(data) / 2**20:,.0f} MB is more than a plan text may be "
+                            f"({MAX_PLAN_BYTES // 2**20} MB, the limit)")
+    text, encoding = decode(data, path)
+    return plan_from_text(text, encoding, plan_id, path=path, title=title, issuer=issuer,
+                          issued=issued, period=period, region=region, origin=origin)
+
+
+def plan_from_text(text: str, encoding: str, plan_id: str, *, path: str = "<bytes>",
+                   title: str | None = None, issuer: str = "", issued: str = "",
+                   period: tuple[int, int] | None = None, region: Region | None = None,
+                   origin: str = "seed", clauses: list[Clause] | None = None,
+                   targets: list | None = None) -> Plan:
+    """The plan of decoded ``text``; ``clauses``/``targets`` already parsed (a cache) are used
+    as they are, else they are parsed here."""
     from .targets import extract_targets
 
-    text, encoding = decode(data, path)
-    try:
-        clauses = parse_text(text, plan_id)
-    except PlanTextError as exc:
-        raise PlanTextError(f"{path}: {exc}") from None
+    if clauses is None:
+        try:
+            clauses = parse_text(text, plan_id)
+        except PlanTextError as exc:
+            raise PlanTextError(f"{path}: {exc}") from None
     source_lines = split_lines(text)
     if period is None:
         period = guess_period(text)
-    plan = Plan(id=plan_id, title=title or guess_title(source_lines), issuer=issuer, issued=issued,
-                period=period, region=region or Region("", "", "", ""), file=path, encoding=encoding,
+    plan = Plan(id=plan_id, title=one_line(title) or guess_title(source_lines),
+                issuer=one_line(issuer), issued=one_line(issued), period=period,
+                region=region or Region("", "", "", ""), file=path, encoding=encoding,
                 source_lines=source_lines, clauses=clauses, origin=origin)
-    plan.targets = extract_targets(plan)
+    plan.targets = extract_targets(plan) if targets is None else targets
     return plan
 
 
@@ -296,10 +315,11 @@ def guess_period(text: str) -> tuple[int, int]:
 
 def guess_title(lines: list[str]) -> str:
     for raw in lines[:40]:
-        s = raw.strip()
+        s = one_line(raw[:200])
         if re.search(r"(规划|方案|计划|意见|纲要)", s) and 6 <= len(s) <= 80 and "印发" not in s:
             return s.strip("《》")
     for raw in lines:
-        if raw.strip():
-            return raw.strip()[:60]
+        s = one_line(raw[:200])
+        if s:
+            return s[:60]
     return ""

@@ -13,10 +13,11 @@ __all__ = ["xml_safe", "one_line", "has_control"]
 
 # XML 1.0 Char excludes C0 controls other than TAB/LF/CR, U+FFFE/U+FFFF and surrogates
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# every control/format character a one-line label must not carry (C0, DEL, C1, line/para
-# separators, bidi overrides)
-_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                       "\ud800-\udfff\ufeff\ufffe\uffff]")
+# in a one-line label white-space controls and separators become spaces; every other control
+# or format character (C0, DEL, C1, bidi overrides, BOM, surrogates) is dropped
+_LINE_SPACE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f\x85\u2028\u2029]")
+_LINE_DROP = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200e\u200f\u202a-\u202e"
+                        "\u2066-\u2069\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def xml_safe(value) -> str:
@@ -25,11 +26,13 @@ def xml_safe(value) -> str:
 
 
 def one_line(value) -> str:
-    """A label for one line: control and separator characters become spaces, runs collapse."""
-    text = unicodedata.normalize("NFC", "" if value is None else str(value))
-    return " ".join(_LINE_BAD.sub(" ", text).split())
+    """A label for one line: line breaks and tabs become spaces, other control and format
+    characters are dropped, runs of spaces collapse (``"a\x7fb"`` → ``"ab"``)."""
+    text = "" if value is None else str(value)
+    text = _LINE_DROP.sub("", _LINE_SPACE.sub(" ", text))
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def has_control(value: str) -> bool:
-    """True when ``value`` contains a character :func:`one_line` would replace."""
-    return bool(_LINE_BAD.search(value))
+    """True when ``value`` contains a character :func:`one_line` would change."""
+    return bool(_LINE_SPACE.search(value) or _LINE_DROP.search(value))

@@ -81,7 +81,9 @@ _CONTROL_DROP = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ufeff]")
 
 def split_lines(text: str) -> list[str]:
     """Original lines as an editor numbers them: split at LF, CRLF, CR, NEL, U+2028, U+2029."""
-    return _LINE_BREAK.split(text)
+    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return _LINE_BREAK.split(text)
+    return text.split("\n")          # the common case, several times faster
 
 
 # ---------------------------------------------------------------- line classification
