@@ -91,10 +91,12 @@ class Guard:
         return row
 
 
-def zip_failure(path: Path, exc: BaseException, what: str = "archive") -> SurveyFormatError:
+def zip_failure(path: Path, exc: BaseException, what: str = "archive",
+                member: str | None = None) -> SurveyFormatError:
     """The message for a damaged ZIP (XLSX/KMZ), from any error the zip/zlib/lzma code raises."""
-    reason = " ".join(str(exc).split()) or type(exc).__name__
-    return SurveyFormatError(f"{path}: damaged {what} ({type(exc).__name__}: {reason})")
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    where = f"; member {member} is damaged" if member else ""
+    return SurveyFormatError(f"{path}: not a readable {what}{where} ({type(exc).__name__}: {reason})")
 
 
 ZIP_ERRORS: tuple[type[BaseException], ...] = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error,
@@ -131,7 +133,7 @@ class _Member:
         except SurveyFormatError:
             raise
         except ZIP_ERRORS as exc:
-            raise zip_failure(self.zf.path, exc, f"{self.zf.what} member {self.info.filename}") from None
+            raise zip_failure(self.zf.path, exc, self.zf.what, self.info.filename) from None
         self.count += len(data)
         if self.count > self.limit:
             raise SurveyFormatError(
@@ -210,7 +212,7 @@ class SafeZip(zipfile.ZipFile):
         try:
             raw = super().open(info, "r")
         except ZIP_ERRORS as exc:
-            raise zip_failure(self.path, exc, f"{self.what} member {info.filename}") from None
+            raise zip_failure(self.path, exc, self.what, info.filename) from None
         return _Member(raw, info, self.member_limit(info.filename), self)
 
     def read(self, name, pwd=None) -> bytes:  # noqa: D102
