@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar,
+    QApplication, QDockWidget, QInputDialog, QLabel, QMainWindow, QMenu, QToolBar,
     QWidget,
 )
 
@@ -34,6 +34,7 @@ from planatlas.desktop.render import MapView
 from planatlas.desktop.search_panel import SearchPanel
 from planatlas.desktop.site_table import SiteListPanel
 from planatlas.desktop.state import AtlasState
+from .plaintext import critical
 
 __all__ = ["MainWindow", "main", "ORG", "APP"]
 
@@ -514,7 +515,7 @@ def main(*, plan: str | None = None, lang: str | None = None, reset: bool = Fals
         from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
     except Exception as exc:  # noqa: BLE001 - show the reason instead of a traceback
-        QMessageBox.critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
+        critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
         raise OperationError(f"cannot load the atlas: {exc}") from None
     if plan and plan not in atlas.plans:
         raise InputError(f"unknown plan {plan!r}; known plans: {', '.join(atlas.plans)}")

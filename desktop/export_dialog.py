@@ -13,7 +13,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-    QLineEdit, QMessageBox, QProgressDialog, QPushButton, QWidget,
+    QLineEdit, QProgressDialog, QPushButton, QWidget,
 )
 
 from planatlas.layers.errors import OperationError, PlanAtlasError
@@ -21,6 +21,7 @@ from planatlas.layers.export.data import CRS_CHOICES, CRS_LABELS, FORMATS
 from planatlas.layers.fsutil import DurableTemp
 
 from .i18n import language
+from .plaintext import warn
 
 PAPERS = ("A4", "A3", "A2", "1920x1080px", "1600x900px")
 
@@ -51,7 +52,7 @@ def run_in_thread(parent: QWidget, title: str, target: Path, work: Callable[[Pat
     try:
         temp = DurableTemp(target)
     except OperationError as exc:
-        QMessageBox.warning(parent, title, str(exc))
+        warn(parent, title, exc)
         return None
     tmp = temp.path
     progress = QProgressDialog(_t("正在导出…", "Exporting…"), _t("取消", "Cancel"), 0, 0, parent)
@@ -79,12 +80,12 @@ def run_in_thread(parent: QWidget, title: str, target: Path, work: Callable[[Pat
         return None
     if outcome.get("error") is not None:
         temp.discard()
-        QMessageBox.warning(parent, title, str(outcome["error"]))
+        warn(parent, title, outcome["error"])
         return None
     try:
         temp.commit()
     except OperationError as exc:
-        QMessageBox.warning(parent, title, str(exc))
+        warn(parent, title, exc)
         return None
     result = dict(outcome["result"] or {})
     result["path"] = str(target)
@@ -112,7 +113,7 @@ def run_map_export(parent: QWidget, atlas, target: Path, **options) -> dict | No
     except ExportCancelled:
         return None
     except (PlanAtlasError, OSError, ValueError, KeyError, RuntimeError) as exc:
-        QMessageBox.warning(parent, title, str(exc))
+        warn(parent, title, exc)
         return None
     finally:
         progress.reset()
@@ -223,7 +224,7 @@ def export_from_window(window, kind: str, options: dict | None = None) -> dict |
         options = dlg.options()
     target = Path(options.pop("out"))
     if not target.parent.is_dir():
-        QMessageBox.warning(window, "PlanAtlas", _t(f"文件夹不存在：{target.parent}", f"No such folder: {target.parent}"))
+        warn(window, "PlanAtlas", _t(f"文件夹不存在：{target.parent}", f"No such folder: {target.parent}"))
         return None
     atlas = window.atlas
     if kind == "map":

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 
 from planatlas.desktop.i18n import category_label, tr
 from planatlas.desktop.state import AtlasState
+from .plaintext import tooltip
 
 __all__ = ["FeaturePanel", "TargetsTable", "highlight_mentions", "format_value"]
 
@@ -79,7 +80,7 @@ class TargetsTable(QTableWidget):
                 item = QTableWidgetItem(v)
                 if col == 3:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                item.setToolTip(t.surface)
+                item.setToolTip(tooltip(t.surface))
                 self.setItem(r, col, item)
 
     def _activated(self, row: int, _col: int) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from planatlas.desktop.i18n import category_label, tr
 from planatlas.desktop.state import AtlasState
 from planatlas.layers.model import CATEGORIES, STATUSES
+from .plaintext import tooltip, warn
 
 __all__ = ["SiteTableModel", "SiteFilterProxy", "SiteListPanel"]
 
@@ -83,7 +84,7 @@ class SiteTableModel(QAbstractTableModel):
             if col == 7:
                 return self._clauses(f.id)
         if role == Qt.ToolTipRole and col == 0:
-            return "、".join(f.names)
+            return tooltip("、".join(f.names))
         if role == Qt.TextAlignmentRole and col in (6, 7):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
@@ -252,7 +253,7 @@ class SiteListPanel(QWidget):
         return str(write_sitelist_pdf(feats, out, crs=crs, title=title, atlas=self.state.atlas))
 
     def print_checklist_dialog(self) -> None:
-        from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+        from PySide6.QtWidgets import QFileDialog, QInputDialog
         path, _f = QFileDialog.getSaveFileName(self, tr("site.print"), "planatlas-checklist.pdf",
                                                "PDF (*.pdf);;Excel (*.xlsx)")
         if not path:
@@ -264,7 +265,7 @@ class SiteListPanel(QWidget):
         try:
             self.print_checklist(path, crs=crs)
         except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, tr("site.print"), str(exc))
+            warn(self, tr("site.print"), exc)
 
     def retranslate(self) -> None:
         self.print_button.setText(tr("site.print"))

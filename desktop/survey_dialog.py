@@ -19,7 +19,7 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QSortFilt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QVBoxLayout,
+    QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QVBoxLayout,
     QWidget,
 )
 
@@ -27,6 +27,7 @@ from planatlas.layers.survey import STATUS_COLORS, CheckCancelled, SurveyReport,
 from planatlas.layers.survey import SUPPORTED_SUFFIXES, SurveyFormatError
 
 from planatlas.desktop.site_table import sorted_table
+from .plaintext import tooltip, warn
 
 __all__ = ["SurveyDialog", "ReportModel"]
 
@@ -67,7 +68,10 @@ class ReportModel(QAbstractTableModel):
             return None
         r = self.report.rows[index.row()]
         col = index.column()
-        if role in (Qt.DisplayRole, Qt.ToolTipRole):
+        if role == Qt.ToolTipRole:           # escaped: survey names and messages are data
+            shown = f"{r.where}: {r.message}" if col == 5 else self.data(index, Qt.DisplayRole)
+            return tooltip(shown) if shown not in (None, "") else None
+        if role == Qt.DisplayRole:
             if col == 0:
                 return r.row
             if col == 1:
@@ -82,7 +86,7 @@ class ReportModel(QAbstractTableModel):
             if col == 4:
                 return None if r.distance_m is None else round(r.distance_m)
             if col == 5:
-                return r.message if role == Qt.DisplayRole else f"{r.where}: {r.message}"
+                return r.message
         if role == Qt.BackgroundRole:
             c = QColor(STATUS_COLORS.get(r.status, "#999999"))
             c.setAlpha(255 if col == 3 else 40)
@@ -411,7 +415,7 @@ class SurveyDialog(QDialog):
     def _show_error(self, text: str) -> None:
         self.summary.setText(text)
         if self.isVisible():
-            QMessageBox.warning(self, "PlanAtlas", text)
+            warn(self, "PlanAtlas", text)          # plain text: names and paths are data
 
     # ------------------------------------------------------------------ closing
     def done(self, result: int) -> None:  # accept()/reject() end here
