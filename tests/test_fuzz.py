@@ -26,7 +26,8 @@ def _fuzz(target: str):
         suffix, data = fuzzcases.TARGETS[target](rng)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            assert fuzzcases.run_case(target, suffix, data, tmp_path) in ("ok", "refused")
+            path = fuzzcases.write_case(suffix, data, tmp_path)
+            assert fuzzcases.run_case(target, path) in ("ok", "refused")
     return run
 
 
