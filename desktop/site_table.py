@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from planatlas.desktop.i18n import category_label, tr
 from planatlas.desktop.state import AtlasState
 from planatlas.layers.model import CATEGORIES, STATUSES
+from planatlas.layers.errors import PlanAtlasError
 from .plaintext import tooltip, warn
 
 __all__ = ["SiteTableModel", "SiteFilterProxy", "SiteListPanel"]
@@ -264,7 +265,7 @@ class SiteListPanel(QWidget):
             return
         try:
             self.print_checklist(path, crs=crs)
-        except (OSError, ValueError) as exc:
+        except (PlanAtlasError, OSError, ValueError) as exc:   # a full disk is an OperationError
             warn(self, tr("site.print"), exc)
 
     def retranslate(self) -> None:

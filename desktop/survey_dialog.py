@@ -27,6 +27,7 @@ from planatlas.layers.survey import STATUS_COLORS, CheckCancelled, SurveyReport,
 from planatlas.layers.survey import SUPPORTED_SUFFIXES, SurveyFormatError
 
 from planatlas.desktop.site_table import sorted_table
+from planatlas.layers.errors import PlanAtlasError
 from .plaintext import tooltip, warn
 
 __all__ = ["SurveyDialog", "ReportModel"]
@@ -408,7 +409,7 @@ class SurveyDialog(QDialog):
                 return None
         try:
             return write_report(self.report, path)
-        except (ValueError, OSError) as exc:
+        except (PlanAtlasError, ValueError, OSError) as exc:
             self._show_error(f"cannot write report: {exc}")
             return None
 

@@ -204,8 +204,9 @@ class DurableTemp:
         clean_leftovers(folder)
         suffix = self.out.suffix if re.fullmatch(r"\.[^./\\]{1,16}", self.out.suffix or "") else ""
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{self.out.name}.", suffix=PART + suffix,
-                                        dir=folder)
+            # (the name is cut to 100 bytes so that the temporary name fits where the target's fits)
+            short = self.out.name.encode("utf-8", "surrogateescape")[:100].decode("utf-8", "ignore")
+            fd, name = tempfile.mkstemp(prefix=f".{short}.", suffix=PART + suffix, dir=folder)
         except OSError as exc:
             raise write_error(self.out, exc) from None
         os.close(fd)

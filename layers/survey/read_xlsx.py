@@ -132,7 +132,7 @@ def _sheet_rows(wb, ws, path: Path, guard: Guard, parser_cls) -> Iterator[tuple[
 def _iter_xlsx(path: Path, guard: Guard | None = None) -> Iterator[SurveyRow]:
     guard = guard or Guard(path)
     with SafeZip(path, guard, what="XLSX workbook", limits=_member_limit,
-                 markup_run=1 << 20) as zf:
+                 markup_run=1 << 20, chunk=64 * 1024) as zf:
         wb = _open_workbook(path, zf)
         parser_cls = _rows_parser()
         errors: list[str] = []
