@@ -49,7 +49,7 @@ PART = ".part"
 LOCK = ".lock"
 SIDE_FILES = ("-journal", "-wal", "-shm")
 # ".NAME.XXXXXXXX.part[.SUFFIX]" (+ side file or lock); XXXXXXXX is mkstemp's random part
-_TEMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<rand>[a-z0-9_]{8})\.part(?P<suffix>\.[^./\\]{1,16})?"
+_TEMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<rand>[a-z0-9_]{8})\.part(?P<suffix>\.(?!lock$)[^./\\]{1,16}?)?"
                       r"(?P<side>-journal|-wal|-shm|\.lock)?$")
 _UNLOCKED_AGE_S = 3600       # a temporary file with no lock file (older releases) is removed after 1 h
 
