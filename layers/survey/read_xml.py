@@ -9,6 +9,7 @@ time — the parser is fed ever larger blocks while a token is incomplete, becau
 from __future__ import annotations
 
 import pyexpat
+import re
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
 
@@ -186,13 +187,27 @@ class _Gpx:
 
 # --------------------------------------------------------------------------- KML
 
-def _kml_coords(text: str | None) -> list[tuple[float, float]]:
-    out = []
-    for tup in (text or "").split():
-        parts = tup.split(",")
+_TUPLE = re.compile(r"\S+")
+
+
+def _kml_coords(text: str, first_only: bool) -> tuple[float, float, int, tuple | None]:
+    """Sum of x, sum of y, count and first (x, y) of a ``<coordinates>`` text, without keeping
+    the vertices (a line may have millions); ValueError for a bad number."""
+    sx = sy = 0.0
+    k = 0
+    first = None
+    for m in _TUPLE.finditer(text):
+        parts = m.group().split(",")
         if len(parts) >= 2:
-            out.append((float(parts[0]), float(parts[1])))
-    return out
+            x, y = float(parts[0]), float(parts[1])
+            if first is None:
+                first = (x, y)
+                if first_only:
+                    return x, y, 1, first
+            sx += x
+            sy += y
+            k += 1
+    return sx, sy, k, first
 
 
 class _Kml:
@@ -275,20 +290,22 @@ class _Kml:
             pm["when"] = field.value()
         else:
             raw = "".join(field.parts)
+            point = key[1]                   # a Point's own coordinates: the first pair
+            if not point and pm["point"] is not None:
+                return
             try:
-                pts = _kml_coords(raw)
+                sx, sy, k, first = _kml_coords(raw, first_only=point)
             except ValueError:
                 pm["bad"] = f"bad <coordinates> {raw.strip()[:40]!r}"
                 return
-            if key[1]:                       # a Point's own coordinates
-                if pts and pm["point"] is None:
-                    pm["point"] = pts[0]
-            elif pm["point"] is None:
+            if point:
+                if first is not None and pm["point"] is None:
+                    pm["point"] = first
+            else:
                 s = pm["sum"]
-                for x, y in pts:
-                    s[0] += x
-                    s[1] += y
-                s[2] += len(pts)
+                s[0] += sx
+                s[1] += sy
+                s[2] += k
 
     def _finish(self, pm: dict[str, Any]) -> None:
         self.n += 1
