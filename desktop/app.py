@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QToolBar,
+    QApplication, QDockWidget, QLabel, QMainWindow, QToolBar,
     QWidget,
 )
 
@@ -40,6 +40,8 @@ from planatlas.desktop.startup import (
 from planatlas.desktop.state import AtlasState
 from planatlas.desktop.targets_window import open_targets_window
 from planatlas.layers.stack import plan_layer_id
+
+from .plaintext import critical
 
 __all__ = ["MainWindow", "main", "ORG", "APP"]
 
@@ -522,7 +524,7 @@ def main(*, plan: str | None = None, lang: str | None = None, reset: bool = Fals
         from planatlas.desktop.store_live import load_atlas_noting
         atlas, notices = load_atlas_noting()
     except Exception as exc:  # noqa: BLE001 - show the reason instead of a traceback
-        QMessageBox.critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
+        critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
         raise OperationError(f"cannot load the atlas: {exc}") from None
     if plan and plan not in atlas.plans:
         raise InputError(f"unknown plan {plan!r}; known plans: {', '.join(atlas.plans)}")

@@ -7,32 +7,27 @@ finished and was not cancelled, so a cancelled export leaves nothing behind and 
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QSpinBox,
-    QLineEdit, QMessageBox, QProgressDialog, QPushButton, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
+    QProgressDialog, QPushButton, QSpinBox, QWidget,
 )
 
+from planatlas.layers.errors import OperationError, PlanAtlasError
 from planatlas.layers.export.data import CRS_CHOICES, CRS_LABELS, FORMATS
+from planatlas.layers.fsutil import DurableTemp
 
 from .i18n import crs_label, language
+from .plaintext import warn
 
 PAPERS = ("A4", "A3", "A2", "1920x1080px", "1600x900px")
 
 
 def _t(zh: str, en: str) -> str:
     return en if language() == "en" else zh
-
-
-def _temp_beside(target: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    return Path(tmp)
 
 
 class _Worker(QObject):
@@ -50,8 +45,16 @@ class _Worker(QObject):
 
 
 def run_in_thread(parent: QWidget, title: str, target: Path, work: Callable[[Path], dict]) -> dict | None:
-    """Run a Qt-free export ``work(tmp_path)`` in a worker thread behind a cancellable busy dialog."""
-    tmp = _temp_beside(target)
+    """Run a Qt-free export ``work(tmp_path)`` in a worker thread behind a cancellable busy dialog.
+
+    ``tmp_path`` is a locked temporary file beside ``target`` (:class:`DurableTemp`); it replaces
+    ``target`` (checked and fsync'ed) only when the work finished and was not cancelled."""
+    try:
+        temp = DurableTemp(target)
+    except OperationError as exc:
+        warn(parent, title, exc)
+        return None
+    tmp = temp.path
     progress = QProgressDialog(_t("正在导出…", "Exporting…"), _t("取消", "Cancel"), 0, 0, parent)
     progress.setWindowTitle(title)
     progress.setWindowModality(Qt.WindowModal)
@@ -73,13 +76,17 @@ def run_in_thread(parent: QWidget, title: str, target: Path, work: Callable[[Pat
     cancelled = progress.wasCanceled() and "result" not in outcome
     thread.wait()
     if cancelled or progress.wasCanceled():
-        tmp.unlink(missing_ok=True)
+        temp.discard()
         return None
     if outcome.get("error") is not None:
-        tmp.unlink(missing_ok=True)
-        QMessageBox.warning(parent, title, str(outcome["error"]))
+        temp.discard()
+        warn(parent, title, outcome["error"])
         return None
-    os.replace(tmp, target)
+    try:
+        temp.commit()
+    except OperationError as exc:
+        warn(parent, title, exc)
+        return None
     result = dict(outcome["result"] or {})
     result["path"] = str(target)
     return result
@@ -105,8 +112,8 @@ def run_map_export(parent: QWidget, atlas, target: Path, **options) -> dict | No
         return export_map(atlas, options.pop("plans"), target, progress=step, **options)
     except ExportCancelled:
         return None
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        QMessageBox.warning(parent, title, str(exc))
+    except (PlanAtlasError, OSError, ValueError, KeyError, RuntimeError) as exc:
+        warn(parent, title, exc)
         return None
     finally:
         progress.reset()
@@ -225,7 +232,7 @@ def export_from_window(window, kind: str, options: dict | None = None) -> dict |
         options = dlg.options()
     target = Path(options.pop("out"))
     if not target.parent.is_dir():
-        QMessageBox.warning(window, "PlanAtlas", _t(f"文件夹不存在：{target.parent}", f"No such folder: {target.parent}"))
+        warn(window, "PlanAtlas", _t(f"文件夹不存在：{target.parent}", f"No such folder: {target.parent}"))
         return None
     atlas = window.atlas
     if kind == "map":

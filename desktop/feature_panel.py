@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 
 from planatlas.desktop.i18n import category_label, language, plan_name, tr
 from planatlas.desktop.state import AtlasState
+from .plaintext import tooltip
 
 __all__ = ["FeaturePanel", "TargetsTable", "highlight_mentions", "format_value", "canonical_of",
            "clause_citation"]
@@ -131,11 +132,11 @@ class TargetsTable(QTableWidget):
                 if key == "col.value":
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 if key == "col.canonical":
-                    item.setToolTip(why)
+                    item.setToolTip(tooltip(why))
                 elif key == "col.indicator":
-                    item.setToolTip("\n".join(p for p in (t.indicator, tip) if p))
+                    item.setToolTip(tooltip("\n".join(p for p in (t.indicator, tip) if p)))
                 else:
-                    item.setToolTip(t.surface)
+                    item.setToolTip(tooltip(t.surface))
                 self.setItem(r, col, item)
         self.setSortingEnabled(True)
         if 0 <= sort_col < len(self.cols):

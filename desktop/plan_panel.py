@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 from planatlas.desktop.feature_panel import TargetsTable, canonical_of
 from planatlas.desktop.i18n import tr
 from planatlas.desktop.state import AtlasState
+from .plaintext import tooltip
 
 __all__ = ["PlanPanel", "SourceView"]
 
@@ -175,7 +176,7 @@ class PlanPanel(QWidget):
             label = f"{c.number} {c.heading}".strip() or c.text[:24]
             it = QTreeWidgetItem([label])
             it.setData(0, ROLE_ID, c.id)
-            it.setToolTip(0, c.text[:300])
+            it.setToolTip(0, tooltip(c.text[:300]))  # plain: clause text is data
             n = len(self.state.atlas.features_of(c.id))
             if n:
                 it.setText(0, f"{label}  ◆{n}")

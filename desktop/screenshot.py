@@ -4,7 +4,7 @@
     screenshot("guangzhou", (1600, 1000), "/tmp/gz.png")
 
 The window is built with throw-away settings (nothing of the user's layout is read or written),
-so the picture is reproducible. The PNG is written atomically (temp file + os.replace).
+so the picture is reproducible. The PNG is written durably (:func:`planatlas.layers.fsutil.durable_path`).
 """
 from __future__ import annotations
 
@@ -73,13 +73,8 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None)
             win.close()
             win.deleteLater()
             app.processEvents()
-    fd, tmp_png = tempfile.mkstemp(suffix=".png", dir=str(out_path.parent))
-    os.close(fd)
-    try:
-        if not img.save(tmp_png, "PNG"):
-            raise OSError(f"could not write PNG {tmp_png}")
-        os.replace(tmp_png, out_path)
-    except BaseException:
-        if os.path.exists(tmp_png):
-            os.unlink(tmp_png)
-        raise
+    from planatlas.layers.fsutil import WriteFailed, durable_path
+
+    with durable_path(out_path) as tmp_png:
+        if not img.save(str(tmp_png), "PNG"):
+            raise WriteFailed("Qt could not write the PNG")

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 from planatlas.desktop.i18n import category_label, crs_label, plan_name, tr
 from planatlas.desktop.state import AtlasState
 from planatlas.layers.model import CATEGORIES, STATUSES
+from planatlas.layers.errors import PlanAtlasError
+from .plaintext import tooltip, warn
 
 __all__ = ["SiteTableModel", "SiteFilterProxy", "SiteListPanel"]
 
@@ -83,7 +85,7 @@ class SiteTableModel(QAbstractTableModel):
             if col == 7:
                 return self._clauses(f.id)
         if role == Qt.ToolTipRole and col == 0:
-            return "、".join(f.names)
+            return tooltip("、".join(f.names))
         if role == Qt.TextAlignmentRole and col in (6, 7):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
@@ -293,7 +295,7 @@ class SiteListPanel(QWidget):
         return str(write_sitelist_pdf(feats, out, crs=crs, title=title, atlas=self.state.atlas))
 
     def print_checklist_dialog(self) -> None:
-        from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+        from PySide6.QtWidgets import QFileDialog, QInputDialog
         path, _f = QFileDialog.getSaveFileName(self, tr("site.print"), tr("site.print_file"),
                                                "PDF (*.pdf);;Excel (*.xlsx)")
         if not path:
@@ -306,8 +308,8 @@ class SiteListPanel(QWidget):
         crs = systems[labels.index(label)]
         try:
             self.print_checklist(path, crs=crs)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, tr("site.print"), str(exc))
+        except (PlanAtlasError, OSError, ValueError) as exc:   # a full disk is an OperationError
+            warn(self, tr("site.print"), exc)
 
     def retranslate(self) -> None:
         self.print_button.setText(tr("site.print"))

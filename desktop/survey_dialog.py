@@ -19,7 +19,7 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QSortFilt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QVBoxLayout,
+    QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QVBoxLayout,
     QWidget,
 )
 
@@ -29,6 +29,9 @@ from planatlas.layers.survey import SUPPORTED_SUFFIXES, SurveyFormatError
 from planatlas.desktop.i18n import STRINGS, crs_label, language, plan_name, tr
 from planatlas.desktop.site_table import sorted_table
 from planatlas.desktop.survey_text import survey_message
+from planatlas.layers.errors import PlanAtlasError
+
+from .plaintext import tooltip, warn
 
 __all__ = ["SurveyDialog", "ReportModel"]
 
@@ -71,7 +74,11 @@ class ReportModel(QAbstractTableModel):
             return None
         r = self.report.rows[index.row()]
         col = index.column()
-        if role in (Qt.DisplayRole, Qt.ToolTipRole):
+        if role == Qt.ToolTipRole:           # escaped: survey names and messages are data
+            shown = f"{r.where}: {survey_message(r.message, language())}" if col == 5 \
+                else self.data(index, Qt.DisplayRole)
+            return tooltip(shown) if shown not in (None, "") else None
+        if role == Qt.DisplayRole:
             if col == 0:
                 return r.row
             if col == 1:
@@ -86,8 +93,7 @@ class ReportModel(QAbstractTableModel):
             if col == 4:
                 return None if r.distance_m is None else round(r.distance_m)
             if col == 5:
-                msg = survey_message(r.message, language())
-                return msg if role == Qt.DisplayRole else f"{r.where}: {msg}"
+                return survey_message(r.message, language())
         if role == Qt.BackgroundRole:
             c = QColor(STATUS_COLORS.get(r.status, "#999999"))
             c.setAlpha(255 if col == 3 else 40)
@@ -415,14 +421,14 @@ class SurveyDialog(QDialog):
                 return None
         try:
             return write_report(self.report, path)
-        except (ValueError, OSError) as exc:
+        except (PlanAtlasError, ValueError, OSError) as exc:
             self._show_error(tr("sv.cannot_write", msg=exc))
             return None
 
     def _show_error(self, text: str) -> None:
         self.summary.setText(text)
         if self.isVisible():
-            QMessageBox.warning(self, "PlanAtlas", text)
+            warn(self, "PlanAtlas", text)          # plain text: names and paths are data
 
     # ------------------------------------------------------------------ closing
     def done(self, result: int) -> None:  # accept()/reject() end here
