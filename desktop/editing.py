@@ -204,7 +204,8 @@ class Editing(QObject):
     # ------------------------------------------------------------------ placing
     def start_placing(self, request: PlaceRequest) -> None:
         request.on_done = self.placed
-        tool = self.win.canvas.set_tool("place")
+        self.win.set_map_tool("place")
+        tool = self.win.canvas.active_tool
         tool.start(request)
         self.win.canvas.setFocus()
         self.win.statusBar().showMessage(tr(f"place.hint_{request.kind}",
@@ -214,8 +215,7 @@ class Editing(QObject):
         """The place tool finished: save the place through the store, back to panning."""
         op = self.win.store_link.place(request.name, geometry, request.plan, request.category,
                                        precision_m, PLACED_SOURCE, aliases=request.aliases or None)
-        self.win.canvas.set_tool("pan")
-        self.win.actions_by_key["act.pan"].setChecked(True)
+        self.win.set_map_tool("pan")
         if op is not None:
             fid = op.ids[0]
             self.win.state.select_features([fid], current=fid)
@@ -228,7 +228,7 @@ class Editing(QObject):
         """The move tool; with ``fid``, that place is selected (its vertices get handles) and
         brought into view if it is not."""
         c = self.win.canvas
-        c.set_tool("move")
+        self.win.set_map_tool("move")
         self.act_move.setChecked(True)
         if fid and fid in self.win.atlas.features:
             self.win.state.select_features([fid], current=fid)
@@ -249,6 +249,20 @@ class Editing(QObject):
         fid = fid or self.win.state.current_feature
         f = self.win.atlas.features.get(fid)
         return fid if f is not None and f.origin == "user" else ""
+
+    def context_actions(self, menu, pos) -> None:
+        """Right-click on a place the user put on the map: edit, move or delete it."""
+        feats = self.win.atlas.features
+        mine = [f for f in self.win.canvas.hit_test(pos.x(), pos.y()) if getattr(feats.get(f), "origin", "") == "user"]
+        if not mine:
+            return
+        fid = mine[0]
+        menu.addSeparator()
+        for key, slot in (("act.edit_place", self.edit_feature), ("unloc.move", self.move_feature),
+                          ("act.delete_place", self.delete_feature)):
+            a = menu.addAction(f"{tr(key)} · {feats[fid].name}")
+            a.setData(f"place:{key}")
+            a.triggered.connect(lambda _c=False, f=fid, s=slot: s(f))
 
     def edit_feature(self, fid: str | None = None):
         from planatlas.desktop.feature_edit import FeatureEditDialog

@@ -129,8 +129,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "import.loc_none": ("未定位，导入后可手工放置", "unlocated: place it by hand after the import"),
     "import.do": ("导入", "Import"), "import.close": ("关闭", "Close"),
     "import.not_ready": ("尚未分析完成", "The analysis has not finished"),
-    "import.bad_id": ("规划编号“{id}”须为2–32位小写字母、数字、- 或 _，以字母开头",
-                      "Plan id “{id}” must be 2–32 lowercase letters, digits, - or _, starting with a letter"),
+    "import.bad_id": ("规划编号“{id}”须为2–32位小写字母、数字、- 或 _，以字母开头，且不是 Windows 设备名（con、nul…）",
+                      "Plan id “{id}” must be 2–32 lowercase letters, digits, - or _, starting with a letter, "
+                      "and not a Windows device name (con, nul …)"),
     "import.id_taken": ("规划编号“{id}”已被使用", "Plan id “{id}” is taken"),
     "import.need_period": ("原文未写明规划期：请填写起止年份", "The text does not say the period: enter its years"),
     "import.bad_period": ("规划期 {a}–{b}：起始年份晚于结束年份", "Period {a}–{b}: it starts after it ends"),

@@ -64,9 +64,11 @@ class Worker(QObject):
 
 def suggest_plan_id(path: Path, taken: set[str]) -> str:
     """A free plan id from the file name (ASCII letters and digits), else ``plan-N``."""
+    from planatlas.layers.ids import WINDOWS_RESERVED
+
     stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
-    stem = re.sub(r"^[^a-z]+", "", stem)[:24]
-    base = stem if len(stem) >= 2 else "plan"
+    stem = re.sub(r"^[^a-z]+", "", stem)[:24].rstrip("-")
+    base = stem if len(stem) >= 2 and stem not in WINDOWS_RESERVED else "plan"
     if base not in taken and base != "plan":
         return base
     n = 2 if base != "plan" else 1
@@ -441,12 +443,14 @@ class ImportDialog(QDialog):
 
     def check(self) -> str:
         """Why the import cannot go ahead as filled in ("" if it can)."""
-        from planatlas.layers.catalog import PLAN_ID
+        from planatlas.layers.ids import check_plan_id
 
         v = self.values()
         if self.preview is None:
             return self.error or tr("import.not_ready")
-        if not PLAN_ID.match(v["plan_id"]):
+        try:
+            check_plan_id(v["plan_id"])
+        except PlanAtlasError:
             return tr("import.bad_id", id=v["plan_id"])
         if v["plan_id"] in self.win.atlas.plans:
             return tr("import.id_taken", id=v["plan_id"])

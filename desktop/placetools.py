@@ -408,9 +408,9 @@ class MoveTool(MapTool):
     def paint(self, p: QPainter) -> None:
         self.pan.paint(p)
         c = self.canvas
-        current = c.state.atlas.features.get(c.state.current_feature)
-        if current is not None and current.origin == "user" and current.plans:
-            paint_region_marks(p, c, current.plans[0])
+        feats = c.state.atlas.features
+        for pid in dict.fromkeys(feats[f].plans[0] for f in self.placed_in_view() if feats[f].plans):
+            paint_region_marks(p, c, pid)            # the regions of the places shown
         d = self.drag
         if d is not None:
             g = d["geometry"]

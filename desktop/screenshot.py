@@ -37,9 +37,27 @@ def grab_window(win, size: tuple[int, int]):
     return win.grab().toImage()
 
 
-def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None) -> None:
+def _show_panel(win, panel: str | None, plan: str | None) -> None:
+    if not panel:
+        return
+    if panel not in win.docks:
+        raise ValueError(f"unknown panel {panel!r} (known: {', '.join(win.docks)})")
+    if panel == "unlocated" and hasattr(win, "editing"):
+        if plan is not None:
+            win.editing.panel.set_plan(plan)
+        win.editing.show_dock()
+    else:
+        win.docks[panel].show()
+        win.docks[panel].raise_()
+
+
+def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
+               panel: str | None = None, tool: str | None = None,
+               extent: tuple[float, float, float, float] | None = None) -> None:
     """Render the main window of ``size`` (w, h) framed on plan ``plan`` to PNG ``out``; with
-    ``plan`` None, the window as a first start shows it (framed on the default plan)."""
+    ``plan`` None, the window as a first start shows it (framed on the default plan).
+    ``panel`` brings that dock to the front (its plan-specific view on ``plan``), ``tool`` makes
+    that map tool active, ``extent`` (WGS-84 box) is shown instead of the plan's area."""
     w, h = (int(size[0]), int(size[1]))
     if not (200 <= w <= 10000 and 150 <= h <= 10000):
         raise ValueError(f"screenshot size must be between 200x150 and 10000x10000, got {w}x{h}")
@@ -68,6 +86,17 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None)
             app.processEvents()
             if plan is not None:
                 win.frame_plan(plan)
+            if extent is not None:
+                win.state.frame(extent)
+            _show_panel(win, panel, plan)
+            if tool:
+                from planatlas.desktop.maptools import TOOLS
+                if tool not in TOOLS:
+                    raise ValueError(f"unknown map tool {tool!r} (known: {', '.join(TOOLS)})")
+                if tool == "move" and hasattr(win, "editing"):
+                    win.editing.start_moving()          # also checks its toolbar button
+                else:
+                    win.set_map_tool(tool)
             img = grab_window(win, (w, h))
         finally:
             win.close()

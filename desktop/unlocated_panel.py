@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QLabel, QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from planatlas.desktop.i18n import category_label, tr
+from planatlas.desktop.i18n import category_label, plan_name, tr
 from planatlas.desktop.import_dialog import unit_name
 from planatlas.desktop.placetools import PlaceRequest
 from planatlas.layers.model import CATEGORIES
@@ -155,7 +155,8 @@ class UnlocatedPanel(QWidget):
         self.plan_box.blockSignals(True)
         self.plan_box.clear()
         for pid, plan in plans.items():
-            self.plan_box.addItem(f"{plan.title}  ({pid})", pid)
+            self.plan_box.addItem(plan_name(self.state.atlas, pid), pid)
+            self.plan_box.setItemData(self.plan_box.count() - 1, plan.title, Qt.ToolTipRole)
         self.plan_box.blockSignals(False)
         self.plan_id = ""
         self.set_plan(keep or (next(reversed(list(plans))) if plans else ""))

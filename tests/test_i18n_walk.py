@@ -12,6 +12,7 @@ full. It fails on
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 
@@ -131,7 +132,7 @@ def problems(strings, lang: str, plan_ids) -> list[str]:
                      re.IGNORECASE)
     for where, text in strings:
         for line in text.splitlines() or [text]:
-            s = line.strip()
+            s = html.unescape(re.sub(r"<[^>]+>", "", line)).strip()    # what a rich-text tooltip shows
             if not s:
                 continue
             if _KEY.match(s) or s in STRINGS:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from planatlas.desktop.i18n import plan_name
 from planatlas.layers import store
 from planatlas.layers.placing import PLACED_SOURCE, click_precision_m
 from store_fixtures import _reset
@@ -104,7 +105,8 @@ def test_import_place_three_by_clicking_restart_and_see_them_with_their_clauses(
     assert any(h["type"] == "clause" and h["plan"] == "dalian-night" for h in w.search_panel.run("香炉礁"))
     assert w.site_panel.plan_box.findData("dalian-night") >= 0
     w._fill_bookmarks()
-    assert any("(dalian-night)" in a.text() for a in w.menu_bookmarks.actions())
+    assert plan_name(w.atlas, "dalian-night") == "大连市"
+    assert "大连市" in [a.text() for a in w.menu_bookmarks.actions()]
     assert w.plan_bbox("dalian-night")[0] == pytest.approx(120.9, abs=0.5)      # 大连市, from the region
     panel = w.editing.panel
     assert w.docks["unlocated"].isVisible() and w.docks["plan"] in w.tabifiedDockWidgets(w.docks["unlocated"])
@@ -199,6 +201,14 @@ def test_move_edit_delete_undo_redo_and_a_refused_undo(qtbot, env, monkeypatch, 
                                                                 ["night_economy"], 300)
     assert [cl.heading for cl in w.atlas.clauses_of(fid)] == ["打造夜商圈"]     # linked by its alias
     assert w.editing.act_undo.text() == "撤销 编辑 中华路商圈"
+    # the map's right-click menu on the place offers edit, move, delete
+    from planatlas.desktop.map_menus import map_context_menu
+    q = QPointF(*w.state.scene.screen_position(c.view, fid))
+    menu = map_context_menu(c, q, c.mapToGlobal(q.toPoint()))
+    mine = {a.data(): a for a in menu.actions() if str(a.data()).startswith("place:")}
+    assert set(mine) == {"place:act.edit_place", "place:unloc.move", "place:act.delete_place"}
+    assert all("中华路商圈" in a.text() for a in mine.values())
+    menu.close()
     # delete, undo, redo
     w.editing.act_delete.trigger()
     assert fid not in w.atlas.features and fid not in w.state.scene.index
