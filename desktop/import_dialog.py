@@ -30,7 +30,8 @@ from planatlas.desktop.i18n import category_label, tr
 from planatlas.layers.errors import Cancelled, PlanAtlasError
 from planatlas.layers.model import Region
 
-__all__ = ["ImportDialog", "Worker", "suggest_plan_id", "location_text", "unit_name"]
+__all__ = ["ImportDialog", "Worker", "suggest_plan_id", "location_text", "unit_name", "refusal_text",
+           "why_text"]
 
 NO_YEAR = 1899                   # the period spin boxes' "not given" value
 
@@ -109,6 +110,43 @@ def why_text(why: str) -> str:
         if m:
             return tr(key, x=m.group(1) if m.groups() else "")
     return why
+
+
+# why a file was refused (layers.importer / layers.text write English): pattern -> i18n key
+_REFUSALS = [(re.compile(p), k) for p, k in (
+    (r"^the file is empty$", "refuse.empty"),
+    (r"^cannot decode as UTF-8 \(line (?P<line>\d+), byte offset (?P<off>\d+)\); (?P<rest>.*)$", "refuse.utf8"),
+    (r"^binary data \(NUL byte at offset (?P<off>\d+)\), not a text file$", "refuse.binary"),
+    (r"^decoded as (?P<enc>\S+) it does not look like Chinese text$", "refuse.not_chinese"),
+    (r"^(?P<mb>[\d.]+) MB is more than a plan text can be \((?P<max>\d+) MB at most\); is this the right file\?$",
+     "refuse.too_big"),
+    (r"^a scanned PDF — (?P<p>\d+) page\(s\) but only (?P<c>\d+) characters of text; .*$", "refuse.scanned"),
+    (r"^an old Word \.doc \(or other OLE\) file; .*$", "refuse.doc"),
+    (r"^an image, not a plan text; .*$", "refuse.image"),
+    (r"^the PDF is encrypted; .*$", "refuse.encrypted"),
+    (r"^a ZIP archive, not a Word \.docx or plan text$", "refuse.zip"),
+    (r"^a damaged ZIP/\.docx file$", "refuse.damaged_zip"),
+    (r"^the Word file has no text$", "refuse.empty_docx"),
+    (r"^no such file$", "refuse.missing"),
+    (r"^is a folder, not a plan file$", "refuse.folder"),
+)]
+
+
+def refusal_text(message: str) -> str:
+    """A refusal from the readers in the UI language ("f.txt: the file is empty" →
+    "f.txt：文件为空"); a message no pattern knows is shown as written."""
+    name, sep, why = message.partition(": ")
+    if not sep:
+        name, why = "", message
+    for pattern, key in _REFUSALS:
+        m = pattern.match(why)
+        if m:
+            groups = m.groupdict()
+            if "rest" in groups:
+                groups["rest"] = refusal_text(groups["rest"])
+            text = tr(key, **groups)
+            return f"{name}{tr('refuse.sep')}{text}" if name else text
+    return message
 
 
 def _item(text: Any, tip: str | None = None) -> QTableWidgetItem:
@@ -309,7 +347,7 @@ class ImportDialog(QDialog):
 
     def show_error(self, message: str) -> None:
         self.error = message
-        self.error_label.setText(tr("import.refused", why=message))
+        self.error_label.setText(tr("import.refused", why=refusal_text(message)))
         self.error_label.show()
 
     def _update_buttons(self) -> None:

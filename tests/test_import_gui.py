@@ -295,14 +295,16 @@ def test_bad_input_gets_a_clear_message_and_nothing_is_written(qtbot, env, tmp_p
     big = tmp_path / "big.txt"
     with open(big, "wb") as fh:                             # 100 MB (sparse)
         fh.truncate(100 * 1024 * 1024)
-    cases = {empty: "empty", binary: "binary", _scanned_pdf(tmp_path / "scan.pdf"): "scanned PDF",
-             big: "104.9 MB"}
-    for path, why in cases.items():
+    cases = {empty: ("empty", "文件为空"), binary: ("binary", "二进制数据"),
+             _scanned_pdf(tmp_path / "scan.pdf"): ("scanned PDF", "扫描版 PDF：3 页却只有 0 个字符"),
+             big: ("104.9 MB", "104.9 MB，超过规划文本的上限（20 MB）")}
+    for path, (why, shown) in cases.items():
         w.drops.dispatch([path])
         dlg = w.editing.dialog
         assert dlg.path == path
         qtbot.waitUntil(lambda: not dlg.busy, timeout=30_000)
         assert why in dlg.error and dlg.error_label.isVisible(), (path, dlg.error)
+        assert shown in dlg.error_label.text() and "未写入任何内容" in dlg.error_label.text()
         assert not dlg.import_button.isEnabled() and dlg.preview is None
         assert dlg.do_import() is False
         dlg.reject()
@@ -337,3 +339,27 @@ def test_long_work_runs_in_a_worker_and_stops_on_cancel(qtbot, env, tmp_path, mo
     assert fin.args == ["cancelled"] and not dlg.busy and started
     assert dlg.preview is None and not dlg.import_button.isEnabled()
     assert store.open_store().plan_records() == {}
+
+
+def test_refusals_are_shown_in_the_ui_language(tmp_path):
+    """Every refusal of the readers is translated; in English it reads as the reader wrote it."""
+    from planatlas.desktop import i18n
+    from planatlas.desktop.import_dialog import refusal_text
+    from planatlas.layers.importer import read_source
+
+    cases = [b"", bytes(range(256)) * 64, b"\x89PNG\r\n", b"PK\x03\x04broken", b"\xd0\xcf\x11\xe0old",
+             _scanned_pdf(tmp_path / "s.pdf").read_bytes(), tmp_path / "missing.txt", tmp_path]
+    messages = []
+    for data in cases:
+        with pytest.raises(Exception) as exc:
+            read_source(data, name="规划.txt") if isinstance(data, bytes) else read_source(data)
+        messages.append(str(exc.value))
+    try:
+        for m in messages:
+            i18n.set_language("zh")
+            zh = refusal_text(m)
+            assert zh != m and "：" in zh, m
+            i18n.set_language("en")
+            assert refusal_text(m) == m
+    finally:
+        i18n.set_language("zh")
