@@ -64,6 +64,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "conflict.keep_mine": ("使用我的", "Use mine"),
     "conflict.keep_theirs": ("保留对方的", "Keep theirs"),
     # importing plans, placing their places, Edit › Undo/Redo (desktop/editing.py and friends)
+    "store.refused": ("数据存储拒绝了这一操作，未写入任何内容。原因：\n{why}",
+                      "The store refused this; nothing was written. Reason:\n{why}"),
     "dock.unlocated": ("待放置地点", "Unlocated"),
     "menu.edit": ("编辑(&E)", "&Edit"),
     "act.import_plan": ("导入规划…", "Import plan…"),

@@ -306,7 +306,7 @@ class StoreLink(QObject):
         from PySide6.QtWidgets import QMessageBox
 
         self.last_refusal = reason
-        box = QMessageBox(QMessageBox.Warning, "PlanAtlas", reason, parent=self.win)
+        box = QMessageBox(QMessageBox.Warning, "PlanAtlas", tr("store.refused", why=reason), parent=self.win)
         box.setTextFormat(Qt.PlainText)
         box.open()
         self.refusal_box = box

@@ -230,6 +230,20 @@ def test_move_edit_delete_undo_redo_and_a_refused_undo(qtbot, env, monkeypatch, 
     w.editing.act_undo.trigger()
     assert "someone has changed" in w.store_link.last_refusal and "li" in w.store_link.last_refusal
     assert w.atlas.features[fid].geometry.equals(shapely.Point(121.70, 38.95))     # theirs shown
+    # li renames it meanwhile: my stale edit opens the conflict dialog with both values
+    other = type(s)(s.path, user="li")
+    other.edit_feature(fid, name="中华路步行街")
+    other.close()
+    w.state.select_features([fid], current=fid)
+    dlg = w.editing.edit_feature()
+    dlg.name_edit.setText("中华路夜市")
+    assert dlg.save() is None and dlg.isVisible()
+    conflict = w.store_link.last_conflict
+    assert conflict is not None and conflict.isVisible()
+    assert conflict.table.item(0, 0).text() == "中华路夜市" and conflict.table.item(0, 1).text() == "中华路步行街"
+    conflict.theirs_button.click()
+    dlg.reject()
+    assert w.atlas.features[fid].name == "中华路步行街" and s.user_features()[fid]["name"] == "中华路步行街"
     # accepting a survey is undone the same way
     w.editing.panel.set_plan("guangzhou")
     tower = next(f for f in w.atlas.features.values()
