@@ -13,6 +13,7 @@ full. It fails on
 from __future__ import annotations
 
 import os
+import html
 import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -130,6 +131,8 @@ def problems(strings, lang: str, plan_ids) -> list[str]:
     ids = re.compile(r"(?<![A-Za-z])(?:" + "|".join(map(re.escape, plan_ids)) + r")(?![A-Za-z])",
                      re.IGNORECASE)
     for where, text in strings:
+        if text.lstrip().startswith("<"):          # rich-text tooltips: read what they show
+            text = html.unescape(re.sub(r"<[^>]+>", "\n", text))
         for line in text.splitlines() or [text]:
             s = line.strip()
             if not s:
