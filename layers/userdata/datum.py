@@ -95,6 +95,22 @@ def _by_known_features(lon, lat, names) -> DatumChoice | None:
                        f"{med[best]:.0f} m)", {"votes": votes, "median_m": med, "method": "features"})
 
 
+def _in_any(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Points inside any of the polygons (prepared, tested only on points in their box)."""
+    import shapely
+    out = np.zeros(len(x), dtype=bool)
+    if not len(x):
+        return out
+    bx = shapely.bounds(geoms)
+    for g, (a, b, c, d) in zip(geoms.tolist(), bx.tolist()):
+        m = (x >= a) & (x <= c) & (y >= b) & (y <= d) & ~out
+        if m.any():
+            shapely.prepare(g)
+            idx = np.flatnonzero(m)
+            out[idx[shapely.contains_xy(g, x[idx], y[idx])]] = True
+    return out
+
+
 def _by_water(lon, lat) -> DatumChoice | None:
     try:
         from planatlas.layers.basemap import load_basemap
@@ -105,9 +121,7 @@ def _by_water(lon, lat) -> DatumChoice | None:
     from planatlas.layers.crs import convert
     s = _sample(len(lon))
     x0, y0 = lon[s], lat[s]
-    land = shapely.STRtree(np.asarray(bm.districts.geometry, dtype=object))
-    inside = np.zeros(len(x0), dtype=bool)
-    inside[land.query(shapely.points(x0, y0), predicate="within")[0]] = True
+    inside = _in_any(np.asarray(bm.districts.geometry, dtype=object), x0, y0)
     if inside.sum() < 50:
         return None
     x0, y0 = x0[inside], y0[inside]
@@ -115,13 +129,10 @@ def _by_water(lon, lat) -> DatumChoice | None:
     water = water[shapely.get_type_id(water) >= 3]                # areas only
     if not len(water):
         return None
-    tree = shapely.STRtree(water)
     wet = {}
     for h in DATUMS:
         x, y = convert(x0, y0, h, "wgs84")
-        pts = shapely.points(np.asarray(x), np.asarray(y))
-        hit = tree.query(pts, predicate="within")
-        wet[h] = int(len(np.unique(hit[0])))
+        wet[h] = int(_in_any(water, np.asarray(x), np.asarray(y)).sum())
     order = sorted(DATUMS, key=lambda h: wet[h])
     best, second = order[0], order[1]
     if wet[second] - wet[best] >= 8 and wet[best] <= 0.6 * wet[second]:

@@ -58,7 +58,7 @@ def _parse_column(values: np.ndarray) -> tuple[np.ndarray, list[tuple[int, str]]
     Returns (values, [(row, reason)], hemisphere letters or '')."""
     import pandas as pd
     s = pd.Series(values, dtype=object)
-    out = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
+    out = np.array(pd.to_numeric(s, errors="coerce"), dtype=np.float64, copy=True)
     hemi = np.full(len(out), "", dtype=object)
     errors: list[tuple[int, str]] = []
     for i in np.flatnonzero(~np.isfinite(out)).tolist():
@@ -153,7 +153,7 @@ def _csv_frame(path: Path, progress: Progress | None):
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"{path}: not a readable table ({str(exc).splitlines()[0]})") from None
     df = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=rows[skip])
-    return df, mapping, skip + 1, f"line {{}}"
+    return df, mapping, skip + 2, "line {}"
 
 
 def _xlsx_frame(path: Path, progress: Progress | None):
@@ -203,8 +203,9 @@ def read_table(path: Path, *, crs: str = "auto", progress: Progress | None = Non
     if how == "pair":
         lon, e1, h1 = _parse_column(df.iloc[:, a].to_numpy(dtype=object))
         lat, e2, h2 = _parse_column(df.iloc[:, b].to_numpy(dtype=object))
-        errors = sorted({i: f"longitude {r}" for i, r in e1} | {i: f"latitude {r}" for i, r in e2}
-                        .items())
+        merged = {i: f"latitude {r}" for i, r in e2}
+        merged.update({i: f"longitude {r}" for i, r in e1})
+        errors = sorted(merged.items())
         marked = (np.isin(h1, ["N", "S"]) | np.isin(h2, ["E", "W"]))
         if marked.any():
             lon[marked], lat[marked] = lat[marked].copy(), lon[marked].copy()

@@ -190,8 +190,6 @@ def read_vector(path: str | os.PathLike, *, layer: str | int | None = None, crs:
 
 
 def _ogr_path(p: Path) -> str:
-    if p.suffix.lower() == ".kmz":
-        return f"/vsizip/{p}"
     return str(p)
 
 
