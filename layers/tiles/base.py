@@ -8,8 +8,8 @@ frame the tiles are drawn in: ``wgs84`` (also CGCS2000: the same at map scale �
 most local caches) or ``gcj02`` (Amap/Gaode, Tencent). :func:`plan_tiles` lists the tiles of a
 view with the Mercator box each must be drawn into; for GCJ-02 tiles that box is shifted by the
 GCJ-02 → WGS-84 offset at the tile's centre, so the tiles are drawn under features stored in
-WGS-84 with their streets where the features are (the offset varies by < 1 m across a tile of
-zoom ≥ 12 and by a few metres at zoom 8, where a pixel is 600 m).
+WGS-84 with their streets where the features are (tiles shown larger than their zoom are
+moved piece by piece, so the error stays under a quarter of a pixel).
 """
 from __future__ import annotations
 
@@ -93,6 +93,7 @@ class PlannedTile:
     x: int
     y: int
     box: tuple[float, float, float, float]        # where to draw it, WGS-84 Mercator metres
+    part: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)   # of the tile image (u0, v0, u1, v1)
 
 
 def _gcj_shift(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,14 +138,30 @@ def plan_tiles(src: TileSource, extent: tuple[float, float, float, float], res: 
     xs, ys = xs.ravel(), ys.ravel()
     bx0 = -ORIGIN + xs * size
     by1 = ORIGIN - ys * size
-    sx = np.zeros(len(xs))
-    sy = np.zeros(len(xs))
-    if gcj:
-        sx, sy = _gcj_shift(bx0 + size / 2, by1 - size / 2)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     order = np.argsort(np.hypot(bx0 + size / 2 - cx, by1 - size / 2 - cy), kind="stable")
-    tiles = [PlannedTile(z, int(xs[i]), int(ys[i]),
-                         (float(bx0[i] + sx[i]), float(by1[i] - size + sy[i]),
-                          float(bx0[i] + size + sx[i]), float(by1[i] + sy[i])))
-             for i in order.tolist()]
+    if not gcj:
+        return z, [PlannedTile(z, int(xs[i]), int(ys[i]),
+                               (float(bx0[i]), float(by1[i] - size), float(bx0[i] + size), float(by1[i])))
+                   for i in order.tolist()]
+    # GCJ-02: each tile — or, for tiles enlarged past their zoom, each screen-tile-sized piece
+    # (≤ 256 px, across which the offset varies by < 0.25 px) — moves by the offset at its centre
+    zview = int(math.ceil(zoom_for_res(res, src.tile_size)))
+    k = 1 << max(0, min(6, zview - z))
+    psize = size / k
+    tiles = []
+    for i in order.tolist():
+        u = np.arange(k)
+        pu, pv = np.meshgrid(u, u)
+        pu, pv = pu.ravel(), pv.ravel()
+        px0 = bx0[i] + pu * psize
+        py1 = by1[i] - pv * psize
+        keep = (px0 + psize >= x0) & (px0 <= x1) & (py1 >= y0) & (py1 - psize <= y1)
+        pu, pv, px0, py1 = pu[keep], pv[keep], px0[keep], py1[keep]
+        sx, sy = _gcj_shift(px0 + psize / 2, py1 - psize / 2)
+        for a, b, qx, qy, dx, dy in zip(pu.tolist(), pv.tolist(), px0.tolist(), py1.tolist(),
+                                        sx.tolist(), sy.tolist()):
+            tiles.append(PlannedTile(z, int(xs[i]), int(ys[i]),
+                                     (qx + dx, qy - psize + dy, qx + psize + dx, qy + dy),
+                                     (a / k, b / k, (a + 1) / k, (b + 1) / k)))
     return z, tiles
