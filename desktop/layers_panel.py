@@ -41,6 +41,7 @@ class LayersPanel(QWidget):
     def __init__(self, state: AtlasState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
+        self.menu_extensions: list = []      # callables (menu, layer id) adding layer actions
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
         self.tree.setIconSize(QSize(20, 20))
@@ -105,7 +106,7 @@ class LayersPanel(QWidget):
             name = (plan.region.district or plan.region.city or plan.title) if plan else pid
             title = f"{name}（{pid}）" if language() == "zh" else f"{pid} — {name}"
             return f"{title}  ({total})"
-        if group in ("basemap", "overlays"):
+        if group in ("basemap", "overlays", "user"):
             return tr(f"layers.group.{group}")
         return group or "—"
 
@@ -270,6 +271,9 @@ class LayersPanel(QWidget):
             m.addAction(tr("layers.opacity"), lambda: self._pick_opacity(data[1]))
         m.addAction(tr("layers.up"), lambda: self.move_current(+1))
         m.addAction(tr("layers.down"), lambda: self.move_current(-1))
+        if data[0] == "layer":
+            for extend in self.menu_extensions:      # e.g. style / attribute table / remove
+                extend(m, data[1])
         m.exec(self.tree.viewport().mapToGlobal(pos))
 
     def _pick_color(self, layer_id: str) -> None:

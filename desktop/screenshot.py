@@ -9,6 +9,7 @@ so the picture is reproducible. The PNG is written atomically (temp file + os.re
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -37,8 +38,11 @@ def grab_window(win, size: tuple[int, int]):
     return win.grab().toImage()
 
 
-def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> None:
-    """Render the main window of ``size`` (w, h) framed on plan ``plan`` to PNG ``out``."""
+def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
+               layers=(), project: str | None = None) -> None:
+    """Render the main window of ``size`` (w, h) to PNG ``out``: with ``project`` (a project
+    file) opened and ``layers`` (files) added, framed on plan ``plan`` — or, without one, on
+    the project's extent or the last layer added."""
     w, h = (int(size[0]), int(size[1]))
     if not (200 <= w <= 10000 and 150 <= h <= 10000):
         raise ValueError(f"screenshot size must be between 200x150 and 10000x10000, got {w}x{h}")
@@ -56,7 +60,7 @@ def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> Non
     if atlas is None:
         from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
-    if plan not in atlas.plans:
+    if plan is not None and plan not in atlas.plans:
         raise KeyError(f"unknown plan {plan!r} (known: {', '.join(atlas.plans)})")
     with tempfile.TemporaryDirectory(prefix="planatlas-shot-") as tmp:
         settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.IniFormat)
@@ -65,7 +69,18 @@ def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> Non
             win.resize(w, h)
             win.show()
             app.processEvents()
-            win.frame_plan(plan)
+            if plan is not None or not (project or layers):
+                win.frame_plan(plan)
+            if project:
+                for problem in win.projects.open(project):
+                    print(f"planatlas screenshot: {problem}", file=sys.stderr)
+            if layers:
+                win.user_layers.interactive = False
+                added = win.user_layers.add_paths(layers)
+                for err in win.user_layers.errors:
+                    print(f"planatlas screenshot: {err}", file=sys.stderr)
+                if added and plan is None and not project:
+                    win.user_layers.zoom_to_layer(added[-1].id)
             img = grab_window(win, (w, h))
         finally:
             win.close()

@@ -27,7 +27,7 @@ from planatlas.layers.stack import Layer, LayerStack, StackError
 
 from . import userdata  # noqa: F401  (registers the user layer kinds)
 
-__all__ = ["Project", "save_project", "load_project", "apply_project", "recent_projects", "add_recent",
+__all__ = ["Project", "save_project", "load_project", "apply_project", "add_files", "recent_projects", "add_recent",
            "PROJECT_VERSION", "PROJECT_SUFFIX", "SESSION_KINDS", "FILE_KINDS"]
 
 PROJECT_VERSION = 1
@@ -203,3 +203,30 @@ def add_recent(path: str | os.PathLike, items: Iterable[str] | None = None) -> l
     except OSError:
         pass                      # a read-only data dir must not stop saving the project
     return out
+
+
+def add_files(stack: LayerStack, paths: Iterable[str | os.PathLike]) -> tuple[list[Layer], list[str]]:
+    """Add files to ``stack`` as the app's ``--layer`` does: tile stores, tile folders and
+    georeferenced images become basemaps (above the land and water fills), anything else a
+    vector layer. Returns (layers added, problems)."""
+    from planatlas.layers.tiles import tile_kind
+    from planatlas.layers.userdata import tile_layer, vector_layer
+
+    added, problems = [], []
+    for path in paths:
+        p = Path(path)
+        kind = tile_kind(p)
+        georef = kind not in ("raster",) or p.suffix.lower() in (".tif", ".tiff") or any(
+            p.with_suffix(s).exists() for s in (".pgw", ".pngw", ".jgw", ".jpgw", ".wld"))
+        try:
+            if kind is not None and georef:
+                layer = tile_layer({"path": str(p)}, taken=stack.ids())
+                below = [i for i, la in enumerate(stack.layers) if la.kind in ("districts", "water")]
+                stack.add(layer, (max(below) + 1) if below else 0)
+            else:
+                layer, _data = vector_layer(p, taken=stack.ids())
+                stack.add(layer)
+            added.append(layer)
+        except InputError as exc:
+            problems.append(str(exc))
+    return added, problems

@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return run(argparse.Namespace(command="app", func=app.cmd_app, plan=args.plan,
-                                      lang=args.lang, reset=args.reset))
+                                      lang=args.lang, reset=args.reset, layer=args.layer,
+                                      project=args.project))
     if args.command == "help":
         return _help(parser, args.topic)
     return run(args)

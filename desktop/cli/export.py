@@ -27,10 +27,30 @@ def cmd_export_map(args) -> int:
     from planatlas.desktop.export_map import ensure_app, export_map   # paints with Qt
 
     ensure_app()
-    emit_json(export_map(get_atlas(), args.plan, args.out, fmt=args.format, layers=args.layers,
+    atlas = get_atlas()
+    scene = stack = None
+    extent = args.extent
+    if args.project or args.layer:
+        import sys
+
+        from planatlas.desktop.render import MapScene
+        from planatlas.layers.project import add_files, apply_project, load_project
+
+        scene = MapScene.from_atlas(atlas)
+        stack = scene.default_stack()
+        problems: list[str] = []
+        if args.project:
+            proj, problems = load_project(args.project)
+            apply_project(stack, proj)
+            if extent is None and proj.extent:
+                extent = ",".join(str(v) for v in proj.extent)
+        problems += add_files(stack, args.layer)[1]
+        for problem in problems:
+            print(f"planatlas export map: {problem}", file=sys.stderr)
+    emit_json(export_map(atlas, args.plan, args.out, fmt=args.format, layers=args.layers,
                          paper=args.paper, orientation=args.orientation, dpi=args.dpi,
-                         extent=args.extent, title=args.title, subtitle=args.subtitle,
-                         labels=not args.no_labels))
+                         extent=extent or "plan", title=args.title, subtitle=args.subtitle,
+                         labels=not args.no_labels, scene=scene, stack=stack))
     return 0
 
 
@@ -75,9 +95,13 @@ def register(sub) -> None:
     p.add_argument("--orientation", default="landscape", choices=("landscape", "portrait"))
     p.add_argument("--dpi", type=float, default=None,
                    help="dots per inch (default 300 for A-sizes, 96 for pixel sizes)")
-    p.add_argument("--extent", default="plan", help="'plan' or minlon,minlat,maxlon,maxlat")
+    p.add_argument("--extent", default=None,
+                   help="'plan' (default; a --project's own extent if it has one) or "
+                        "minlon,minlat,maxlon,maxlat")
     p.add_argument("--title", default=None)
     p.add_argument("--subtitle", default=None)
     p.add_argument("--no-labels", action="store_true", help="do not label the sites")
+    from .app import add_data_options
+    add_data_options(p)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export_map)

@@ -36,7 +36,7 @@ __all__ = ["REGISTRY", "UserData", "vector_layer", "tile_layer", "VectorData", "
 USER_VECTOR = "user_vector"
 TILE_LAYER = "tile_layer"
 VECTOR_STYLE = {"mode": "single", "field": "", "color": "#1f78b4", "size": 7.0, "width": 1.6,
-                "fill_alpha": 0.3, "label_field": "", "classes": 5.0, "ramp": "reds",
+                "fill_alpha": 0.3, "labels": True, "label_field": "", "classes": 5.0, "ramp": "reds",
                 "categories": {}}
 
 register_kind(LayerKind(USER_VECTOR, "thematic", {"zh": "我的图层", "en": "My layer"},
