@@ -10,16 +10,11 @@ Built in: ``pan`` (drag pans, click identifies, Shift-drag selects with a rubber
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyproj import Geod
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen
 
 from planatlas.desktop.render import HOVER_COLOR, ids_in_rect
-
-if TYPE_CHECKING:      # pragma: no cover
-    from planatlas.desktop.canvas import MapCanvas
 
 __all__ = ["MapTool", "PanTool", "MeasureTool", "TOOLS", "register_tool", "format_distance",
            "geodesic_length"]

@@ -81,6 +81,9 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
                     print(f"planatlas screenshot: {err}", file=sys.stderr)
                 if added and plan is None and not project:
                     win.user_layers.zoom_to_layer(added[-1].id)
+            app.processEvents()
+            win.canvas.commit()
+            win.user_layers.wait_tiles()      # online basemaps: cached, fetched or marked missing
             img = grab_window(win, (w, h))
         finally:
             win.close()

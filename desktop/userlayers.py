@@ -174,6 +174,31 @@ class UserLayers(QObject):
         self.state.stack.remove(layer_id)
         REGISTRY.clear_selection(layer_id)
 
+    def wait_tiles(self, timeout: float = 8.0) -> bool:
+        """Let online sources finish the tiles asked for (screenshots); True if all settled."""
+        import time
+        from planatlas.layers.tiles import OnlineXYZSource
+        deadline = time.monotonic() + timeout
+        for _round in range(3):               # a repaint may ask for more (e.g. after failures)
+            self.canvas.invalidate()
+            self.canvas.repaint()
+            QApplication.processEvents()
+            sources = []
+            for la in self.state.stack.visible_layers():
+                if la.kind == TILE_LAYER:
+                    try:
+                        src = open_tiles(la.source)
+                    except (InputError, OSError):
+                        continue
+                    if isinstance(src, OnlineXYZSource):
+                        sources.append(src)
+            if not any(s.pending() for s in sources):
+                return True
+            while any(s.pending() for s in sources) and time.monotonic() < deadline:
+                QApplication.processEvents()
+                time.sleep(0.02)
+        return not any(s.pending() for s in sources)
+
     # ------------------------------------------------------------------ selection
     def select(self, layer_id: str, rows, *, source=None) -> None:
         REGISTRY.select(layer_id, rows)

@@ -16,7 +16,8 @@ from planatlas.layers.userdata import (
 )
 from planatlas.layers.userdata.datum import detect_datum
 from planatlas.layers.userdata.style import classify
-from planatlas.layers.userdata.vector import POINT, POLYGON, read_vector
+from planatlas.layers.userdata.read import read_vector
+from planatlas.layers.userdata.vector import POINT, POLYGON
 
 LON = np.array([113.3245, 113.2644, 113.3312, 113.2800])
 LAT = np.array([23.1064, 23.1291, 23.1200, 23.1000])

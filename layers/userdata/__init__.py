@@ -27,7 +27,8 @@ import numpy as np
 from planatlas.layers.errors import InputError
 from planatlas.layers.layer import Layer, LayerKind, register_kind
 
-from .vector import TABLE_SUFFIXES, VECTOR_SUFFIXES, Progress, VectorData, read_vector
+from .read import read_vector
+from .vector import TABLE_SUFFIXES, VECTOR_SUFFIXES, Progress, VectorData
 
 __all__ = ["REGISTRY", "UserData", "vector_layer", "tile_layer", "VectorData", "read_vector",
            "USER_VECTOR", "TILE_LAYER", "feature_id", "parse_feature_id", "is_vector_file",

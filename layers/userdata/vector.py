@@ -27,7 +27,7 @@ import numpy as np
 
 from planatlas.layers.errors import Cancelled, InputError
 
-__all__ = ["VectorData", "read_vector", "merc", "lonlat_of_merc", "VECTOR_SUFFIXES",
+__all__ = ["VectorData", "read_ogr", "check_path", "merc", "lonlat_of_merc", "VECTOR_SUFFIXES",
            "TABLE_SUFFIXES", "POINT", "LINE", "POLYGON", "Progress"]
 
 Progress = Callable[[int, int], bool]
@@ -162,7 +162,7 @@ class VectorData:
 
 
 # ---------------------------------------------------------------------------- reading files
-def _check_path(path: str | os.PathLike) -> Path:
+def check_path(path: str | os.PathLike) -> Path:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
@@ -173,22 +173,6 @@ def _check_path(path: str | os.PathLike) -> Path:
     return p
 
 
-def read_vector(path: str | os.PathLike, *, layer: str | int | None = None, crs: str = "auto",
-                progress: Progress | None = None) -> VectorData:
-    """Read a vector file or a table with coordinate columns into :class:`VectorData`.
-
-    ``crs``: ``"auto"`` (the file's own CRS; for tables without one, detected from the data
-    where it can be — see :mod:`.datum`), or one of ``wgs84``, ``cgcs2000``, ``gcj02``,
-    ``bd09`` or an ``EPSG:`` code to override it. Raises :class:`InputError` for a file that is
-    not usable, naming the file and why; :class:`Cancelled` when ``progress`` says stop.
-    """
-    p = _check_path(path)
-    if p.suffix.lower() in TABLE_SUFFIXES:
-        from .table import read_table
-        return read_table(p, crs=crs, progress=progress)
-    return _read_ogr(p, layer, crs, progress)
-
-
 def _ogr_path(p: Path) -> str:
     return str(p)
 
@@ -196,7 +180,7 @@ def _ogr_path(p: Path) -> str:
 def list_layers(path: str | os.PathLike) -> list[str]:
     """Layer names in a multi-layer file (GeoPackage, KML with folders, …)."""
     import pyogrio
-    p = _check_path(path)
+    p = check_path(path)
     try:
         return [str(row[0]) for row in pyogrio.list_layers(_ogr_path(p))]
     except Exception as exc:            # noqa: BLE001 - GDAL says why, in many classes
@@ -235,7 +219,7 @@ def _source_crs(p: Path, info_crs: str | None, crs: str) -> tuple[str, str]:
     return info_crs, f"coordinate system from the file: {info_crs}"
 
 
-def _read_ogr(p: Path, layer, crs: str, progress: Progress | None) -> VectorData:
+def read_ogr(p: Path, layer, crs: str, progress: Progress | None) -> VectorData:
     import pyarrow as pa
     import pyogrio
 
