@@ -19,11 +19,11 @@ import sys
 
 from planatlas.layers.errors import PlanAtlasError
 
-from . import app, compare, export, places, plans, sites, store
+from . import app, compare, export, places, plans, sites, store, tiles
 
 __all__ = ["main", "build_parser"]
 
-GROUPS = (plans, places, sites, store, export, compare, app)
+GROUPS = (plans, places, sites, store, export, compare, tiles, app)
 
 
 class _Parser(argparse.ArgumentParser):
