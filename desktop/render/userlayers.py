@@ -4,7 +4,7 @@ Large point layers are drawn without a Python loop: on raster devices the points
 reduced to one per pixel (last drawn wins, as painting would), then stamped into a padded
 ARGB buffer with numpy — the outline ring, then the fill disc, one vectorised assignment per
 symbol pixel offset — and the buffer is drawn as one image with the layer's opacity. Areas and
-lines smaller than ~1.5 px are drawn as points the same way; larger ones as cached paths.
+lines smaller than 4 px are drawn as points the same way; larger ones as cached paths.
 On vector devices (SVG/PDF) every symbol is a real shape.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .view import MapView
 
 __all__ = ["UserVectorRenderer", "splat_points", "layer_data", "layer_classes"]
 
-SMALL_PX = 1.5
+SMALL_PX = 4.0
 MAX_PATHS = 60_000
 
 
