@@ -116,6 +116,9 @@ class PlanPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.combo = QComboBox()
+        # long plan titles must not make the dock wide (the map keeps its share)
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(14)
         self.combo_label = QLabel()
         for pid, plan in state.atlas.plans.items():
             self.combo.addItem(plan.title, pid)
@@ -127,7 +130,7 @@ class PlanPanel(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.itemSelectionChanged.connect(self._tree_selected)
         self.source = SourceView()
-        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), with_line=True,
+        self.targets = TargetsTable(lambda t: self.state.select_target(t.id), with_line=True,
                                     canonical=lambda t: canonical_of(self.state.atlas, t))
         self.tabs = QTabWidget()
         clause_split = QSplitter(Qt.Vertical)

@@ -42,7 +42,8 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
                layers=(), project: str | None = None) -> None:
     """Render the main window of ``size`` (w, h) to PNG ``out``: with ``project`` (a project
     file) opened and ``layers`` (files) added, framed on plan ``plan`` — or, without one, on
-    the project's extent or the last layer added."""
+    the project's extent or the last layer added; with none of them, the window as a first
+    start shows it."""
     w, h = (int(size[0]), int(size[1]))
     if not (200 <= w <= 10000 and 150 <= h <= 10000):
         raise ValueError(f"screenshot size must be between 200x150 and 10000x10000, got {w}x{h}")
@@ -69,7 +70,7 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
             win.resize(w, h)
             win.show()
             app.processEvents()
-            if plan is not None or not (project or layers):
+            if plan is not None:
                 win.frame_plan(plan)
             if project:
                 for problem in win.projects.open(project):

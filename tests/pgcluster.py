@@ -10,7 +10,7 @@ system user (created by Debian's ``postgresql`` package) in a temp dir owned by 
 connections need a password (scram-sha-256) except the superuser's from 127.0.0.1, so the
 tests exercise libpq's ``.pgpass``. ``python tests/pgcluster.py`` starts one, prints its URL
 and waits (Ctrl-C stops and removes it); ``--check`` starts, checks PostGIS and stops.
-Debian packages needed: ``postgresql postgis`` (see ``.ci/postgres.sh``).
+Debian packages needed: ``postgresql postgis`` (`.ci/run` installs them).
 """
 from __future__ import annotations
 

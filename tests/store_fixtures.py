@@ -23,7 +23,7 @@ def pg():
     reason = unavailable_reason()
     if reason:
         if os.environ.get("CI"):
-            pytest.fail(f"PostGIS needed in CI: {reason} (run .ci/postgres.sh)")
+            pytest.fail(f"PostGIS needed in CI: {reason} (apt-get install postgresql postgis; .ci/run does)")
         pytest.skip(reason)
     cluster = Cluster().start()
     yield cluster

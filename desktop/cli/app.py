@@ -117,8 +117,6 @@ def _size(text: str) -> tuple[int, int]:
 def cmd_screenshot(args) -> int:
     from planatlas.desktop.screenshot import screenshot
 
-    if not args.plan and not args.project and not args.layer:
-        raise InputError("screenshot needs --plan, --project or --layer")
     screenshot(args.plan, _size(args.size), args.out, layers=args.layer, project=args.project)
     print(args.out)
     return 0
@@ -135,7 +133,8 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("screenshot", help="render the main window offscreen, framed on a plan, to PNG")
-    p.add_argument("--plan", help="frame this plan (default: the project's extent or the last layer)")
+    p.add_argument("--plan", help="frame this plan (default: the project's extent, the last "
+                                  "--layer, or the window as a first start shows it)")
     add_data_options(p)
     p.add_argument("--size", default="1600x1000", help="WIDTHxHEIGHT in pixels")
     p.add_argument("--out", required=True, help="output .png")
