@@ -288,7 +288,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # your own data and basemaps, projects
     "menu.layer": ("图层(&L)", "&Layer"),
     "act.add_vector": ("添加矢量图层…", "Add vector layer…"),
-    "act.add_basemap": ("添加底图（MBTiles/PMTiles/瓦片目录/GeoTIFF）…", "Add basemap (MBTiles/PMTiles/tile folder/GeoTIFF)…"),
+    "act.add_basemap": ("添加底图（瓦片包、影像）…", "Add basemap (MBTiles/PMTiles/tile folder/GeoTIFF)…"),
     "act.add_basemap_dir": ("添加瓦片目录底图…", "Add tile folder basemap…"),
     "act.add_online": ("添加在线瓦片源…", "Add online tile source…"),
     "act.attr_table": ("属性表", "Attribute table"),
