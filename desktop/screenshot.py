@@ -9,6 +9,7 @@ so the picture is reproducible. The PNG is written durably (:func:`planatlas.lay
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -37,9 +38,12 @@ def grab_window(win, size: tuple[int, int]):
     return win.grab().toImage()
 
 
-def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None) -> None:
-    """Render the main window of ``size`` (w, h) framed on plan ``plan`` to PNG ``out``; with
-    ``plan`` None, the window as a first start shows it (framed on the default plan)."""
+def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
+               layers=(), project: str | None = None) -> None:
+    """Render the main window of ``size`` (w, h) to PNG ``out``: with ``project`` (a project
+    file) opened and ``layers`` (files) added, framed on plan ``plan`` — or, without one, on
+    the project's extent or the last layer added; with none of them, the window as a first
+    start shows it."""
     w, h = (int(size[0]), int(size[1]))
     if not (200 <= w <= 10000 and 150 <= h <= 10000):
         raise ValueError(f"screenshot size must be between 200x150 and 10000x10000, got {w}x{h}")
@@ -68,6 +72,19 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None)
             app.processEvents()
             if plan is not None:
                 win.frame_plan(plan)
+            if project:
+                for problem in win.projects.open(project):
+                    print(f"planatlas screenshot: {problem}", file=sys.stderr)
+            if layers:
+                win.user_layers.interactive = False
+                added = win.user_layers.add_paths(layers)
+                for err in win.user_layers.errors:
+                    print(f"planatlas screenshot: {err}", file=sys.stderr)
+                if added and plan is None and not project:
+                    win.user_layers.zoom_to_layer(added[-1].id)
+            app.processEvents()
+            win.canvas.commit()
+            win.user_layers.wait_tiles()      # online basemaps: cached, fetched or marked missing
             img = grab_window(win, (w, h))
         finally:
             win.close()
