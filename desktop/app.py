@@ -85,6 +85,8 @@ class MainWindow(BookmarksMixin, QMainWindow):
         self._layout_done = False
         self._build_actions()
         self._build_status()
+        from planatlas.desktop.userdata_ui import install as install_user_data
+        install_user_data(self)     # Layer menu, projects, attribute table, identify, drops
         from planatlas.desktop.store_live import StoreLink
         self.store_link = StoreLink(self, live=live)     # edits, colleagues' changes, conflicts
         from planatlas.desktop.editing import install as install_editing
@@ -507,12 +509,14 @@ class MainWindow(BookmarksMixin, QMainWindow):
         super().closeEvent(ev)
 
 
-def main(*, plan: str | None = None, lang: str | None = None, reset: bool = False) -> int:
+def main(*, plan: str | None = None, lang: str | None = None, reset: bool = False,
+         layers: list[str] | None = None, project: str | None = None) -> int:
     """Open the main window on the real atlas; returns the Qt exit code.
 
     ``reset`` forgets the saved layout and settings, ``lang`` ("zh"/"en") is saved as the UI
-    language, ``plan`` is framed once the window has its size. (Argument parsing lives in
-    :mod:`planatlas.desktop.cli`.)
+    language, ``plan`` is framed once the window has its size, ``project`` (a project file) is
+    opened and ``layers`` (files: vector layers or basemaps) are added. (Argument parsing lives
+    in :mod:`planatlas.desktop.cli`.)
     """
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "planatlas"])
     app.setOrganizationName(ORG)

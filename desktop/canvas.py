@@ -40,6 +40,7 @@ class MapCanvas(QWidget):
     measureChanged = Signal(float, int)         # metres, segments
     firstPainted = Signal()
     viewCommitted = Signal(object)              # MapView after a (re)render
+    identified = Signal(list)                   # every feature id under a click, topmost first
 
     REFINE_MS = 160
 
@@ -401,7 +402,9 @@ class MapCanvas(QWidget):
             return
         if fid == self._last_tooltip:
             return
-        f = self.state.atlas.features[fid]
+        f = self.state.atlas.features.get(fid)
+        if f is None:                   # a user layer's feature: the identify panel lists it
+            return
         from html import escape
         cats = "、".join(category_label(c, short=True) for c in f.categories)
         extra = f" · {tr('status.approximate')} ±{f.precision_m:.0f} m" if f.status != "verified" else ""
@@ -420,10 +423,12 @@ class MapCanvas(QWidget):
     def identify(self, px: float, py: float) -> list[str]:
         """Click: select the top feature under the pixel (or clear the selection)."""
         hits = self.hit_test(px, py)
-        if hits:
-            self.state.select_features([hits[0]], current=hits[0])
+        plan_hits = [h for h in hits if h in self.scene.index]
+        if plan_hits:
+            self.state.select_features([plan_hits[0]], current=plan_hits[0])
         else:
             self.state.clear_selection()
+        self.identified.emit(hits)
         return hits
 
     def keyPressEvent(self, ev: QKeyEvent) -> None:

@@ -1,13 +1,16 @@
 """Files dropped on the main window, dispatched by type through ONE place.
 
-``install(win, plan_handler)`` makes the window accept drops (an event filter on the window; the
-canvas passes drops up to it) and returns the :class:`Drops` object, ``win.drops``:
+``install(win, plan_handler=…, data_handler=…)`` makes the window accept drops (ONE event filter
+on the window; the canvas passes drops up to it) and returns the :class:`Drops` object,
+``win.drops``; a second call sets the other handler on the same object:
 
 * plan texts (:data:`PLAN_SUFFIXES`: ``.txt``, ``.pdf``, ``.docx``, and ``.doc`` so that an old
-  Word file gets its clear refusal) go to ``plan_handler(paths)`` — the import dialog;
-* everything else goes to ``win.drops.data_handler(paths)`` — the hook the data-layer code
-  (shapefiles, CSV, GeoPackage, tiles …) fills: ``win.drops.data_handler = ctl.add_paths``.
-  While it is empty, such files are refused with a message naming them.
+  Word file gets its clear refusal) go to ``plan_handler(paths)`` — the import dialog
+  (:mod:`planatlas.desktop.editing`);
+* everything else goes to ``data_handler(paths)`` — the user's data layers (shapefiles, CSV,
+  GeoPackage, tiles …: :mod:`planatlas.desktop.userdata_ui` sets ``ctl.add_paths``). Without
+  one, such files are refused with a message naming them; without a plan handler, plan texts
+  go to the data handler too.
 
 :func:`split_paths` is the one rule deciding which is which (tests and scripts use it too).
 """
@@ -39,10 +42,10 @@ class Drops(QObject):
     dispatched = Signal(list, list)          # plan paths, data paths (as str)
     refused = Signal(str)                    # data files dropped while no data handler is set
 
-    def __init__(self, win, plan_handler: Callable[[list[Path]], object]):
+    def __init__(self, win):
         super().__init__(win)
         self.win = win
-        self.plan_handler = plan_handler
+        self.plan_handler: Callable[[list[Path]], object] | None = None
         self.data_handler: Callable[[list[Path]], object] | None = None
 
     def eventFilter(self, obj, ev) -> bool:          # noqa: N802 - Qt API
@@ -63,6 +66,8 @@ class Drops(QObject):
     def dispatch(self, paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
         """Send plan texts to the import dialog and other files to the data hook."""
         plans, others = split_paths(paths)
+        if self.plan_handler is None:
+            plans, others = [], plans + others
         if others:
             if self.data_handler is not None:
                 self.data_handler(others)
@@ -77,11 +82,19 @@ class Drops(QObject):
         return plans, others
 
 
-def install(win, plan_handler: Callable[[list[Path]], object]) -> Drops:
-    """Make ``win`` accept dropped files (see the module docstring); sets ``win.drops``."""
-    drops = Drops(win, plan_handler)
-    win.setAcceptDrops(True)
-    win.installEventFilter(drops)
-    win.canvas.setAcceptDrops(False)          # drops on the map go up to the window
-    win.drops = drops
+def install(win, plan_handler: Callable[[list[Path]], object] | None = None, *,
+            data_handler: Callable[[list[Path]], object] | None = None) -> Drops:
+    """Make ``win`` accept dropped files (see the module docstring); sets ``win.drops`` once
+    and the handlers given."""
+    drops = getattr(win, "drops", None)
+    if not isinstance(drops, Drops):
+        drops = Drops(win)
+        win.setAcceptDrops(True)
+        win.installEventFilter(drops)
+        win.canvas.setAcceptDrops(False)      # drops on the map go up to the window
+        win.drops = drops
+    if plan_handler is not None:
+        drops.plan_handler = plan_handler
+    if data_handler is not None:
+        drops.data_handler = data_handler
     return drops

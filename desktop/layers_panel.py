@@ -41,6 +41,7 @@ class LayersPanel(QWidget):
     def __init__(self, state: AtlasState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
+        self.menu_extensions: list = []      # callables (menu, layer id) adding layer actions
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
         self.tree.setIconSize(QSize(20, 20))
@@ -102,7 +103,7 @@ class LayersPanel(QWidget):
             scene = self.state.scene
             total = int(scene.column_mask([k for k in scene.columns if k[0] == pid]).sum())
             return f"{plan_name(self.state.atlas, pid)}  ({total})"       # a name, never the id
-        if group in ("basemap", "overlays"):
+        if group in ("basemap", "overlays", "user"):
             return tr(f"layers.group.{group}")
         return group or "—"
 
@@ -267,6 +268,9 @@ class LayersPanel(QWidget):
             m.addAction(tr("layers.opacity"), lambda: self._pick_opacity(data[1]))
         m.addAction(tr("layers.up"), lambda: self.move_current(+1))
         m.addAction(tr("layers.down"), lambda: self.move_current(-1))
+        if data[0] == "layer":
+            for extend in self.menu_extensions:      # e.g. style / attribute table / remove
+                extend(m, data[1])
         m.exec(self.tree.viewport().mapToGlobal(pos))
 
     def _pick_color(self, layer_id: str) -> None:

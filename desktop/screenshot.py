@@ -9,6 +9,7 @@ so the picture is reproducible. The PNG is written durably (:func:`planatlas.lay
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -52,12 +53,14 @@ def _show_panel(win, panel: str | None, plan: str | None) -> None:
 
 
 def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
-               panel: str | None = None, tool: str | None = None,
+               layers=(), project: str | None = None, panel: str | None = None,
+               tool: str | None = None,
                extent: tuple[float, float, float, float] | None = None) -> None:
-    """Render the main window of ``size`` (w, h) framed on plan ``plan`` to PNG ``out``; with
-    ``plan`` None, the window as a first start shows it (framed on the default plan).
-    ``panel`` brings that dock to the front (its plan-specific view on ``plan``), ``tool`` makes
-    that map tool active, ``extent`` (WGS-84 box) is shown instead of the plan's area."""
+    """Render the main window of ``size`` (w, h) to PNG ``out``: with ``project`` (a project
+    file) opened and ``layers`` (files) added, framed on plan ``plan`` — or, without one, on
+    the project's extent or the last layer added; with none of them, the window as a first
+    start shows it. ``extent`` (a WGS-84 box) is shown instead; ``panel`` brings that dock to
+    the front (its plan-specific view on ``plan``), ``tool`` makes that map tool active."""
     w, h = (int(size[0]), int(size[1]))
     if not (200 <= w <= 10000 and 150 <= h <= 10000):
         raise ValueError(f"screenshot size must be between 200x150 and 10000x10000, got {w}x{h}")
@@ -86,6 +89,16 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
             app.processEvents()
             if plan is not None:
                 win.frame_plan(plan)
+            if project:
+                for problem in win.projects.open(project):
+                    print(f"planatlas screenshot: {problem}", file=sys.stderr)
+            if layers:
+                win.user_layers.interactive = False
+                added = win.user_layers.add_paths(layers)
+                for err in win.user_layers.errors:
+                    print(f"planatlas screenshot: {err}", file=sys.stderr)
+                if added and plan is None and not project:
+                    win.user_layers.zoom_to_layer(added[-1].id)
             if extent is not None:
                 win.state.frame(extent)
             _show_panel(win, panel, plan)
@@ -97,6 +110,9 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
                     win.editing.start_moving()          # also checks its toolbar button
                 else:
                     win.set_map_tool(tool)
+            app.processEvents()
+            win.canvas.commit()
+            win.user_layers.wait_tiles()      # online basemaps: cached, fetched or marked missing
             img = grab_window(win, (w, h))
         finally:
             win.close()

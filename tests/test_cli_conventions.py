@@ -117,10 +117,14 @@ def test_app_options_reach_the_app(monkeypatch):
     monkeypatch.setattr(app_mod, "main", lambda **kw: seen.update(kw) or 0)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert main(["app", "--reset", "--lang", "en", "--plan", "xiqing"]) == 0
-    assert seen == {"plan": "xiqing", "lang": "en", "reset": True}
+    assert seen == {"plan": "xiqing", "lang": "en", "reset": True, "layers": [], "project": None}
     seen.clear()
     assert main(["--lang", "zh"]) == 0               # no command: the app, with its options
-    assert seen == {"plan": None, "lang": "zh", "reset": False}
+    assert seen == {"plan": None, "lang": "zh", "reset": False, "layers": [], "project": None}
+    seen.clear()
+    assert main(["--layer", __file__, "--project", __file__]) == 0
+    assert seen["layers"] == [__file__] and seen["project"] == __file__
+    assert main(["--layer", "/nonexistent/x.gpkg"]) == 2 and not seen.get("x")
 
 
 def test_no_display_is_one_line_naming_what_to_do():

@@ -12,8 +12,8 @@ full. It fails on
 """
 from __future__ import annotations
 
-import html
 import os
+import html
 import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -131,8 +131,10 @@ def problems(strings, lang: str, plan_ids) -> list[str]:
     ids = re.compile(r"(?<![A-Za-z])(?:" + "|".join(map(re.escape, plan_ids)) + r")(?![A-Za-z])",
                      re.IGNORECASE)
     for where, text in strings:
+        if text.lstrip().startswith("<"):          # rich-text tooltips: read what they show
+            text = html.unescape(re.sub(r"<[^>]+>", "\n", text))
         for line in text.splitlines() or [text]:
-            s = html.unescape(re.sub(r"<[^>]+>", "", line)).strip()    # what a rich-text tooltip shows
+            s = line.strip()
             if not s:
                 continue
             if _KEY.match(s) or s in STRINGS:

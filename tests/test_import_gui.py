@@ -266,12 +266,15 @@ def test_move_edit_delete_undo_redo_and_a_refused_undo(qtbot, env, monkeypatch, 
 def test_drops_are_dispatched_by_type(qtbot, env, tmp_path):
     w = open_window(qtbot, tmp_path)
     drops = w.drops
+    assert drops is w._drops                  # one drop target: the importer and the data layers
+    assert drops.plan_handler == w.editing.import_files and drops.data_handler == w.user_layers.add_paths
     got: dict[str, list] = {"plans": [], "data": []}
     drops.plan_handler = lambda paths: got["plans"].extend(paths)
+    drops.data_handler = None
     plan, shp, csv_ = tmp_path / "规划.txt", tmp_path / "parcels.shp", tmp_path / "pois.csv"
     for p in (plan, shp, csv_):
         p.write_text("x", encoding="utf-8")
-    with qtbot.waitSignal(drops.refused) as refused:           # no data handler yet
+    with qtbot.waitSignal(drops.refused) as refused:           # no data handler
         drops.dispatch([plan, shp])
     assert "parcels.shp" in refused.args[0] and got["plans"] == [plan]
     drops.data_handler = lambda paths: got["data"].extend(paths)

@@ -19,11 +19,11 @@ import sys
 
 from planatlas.layers.errors import PlanAtlasError
 
-from . import app, compare, export, places, plans, sites, store
+from . import app, compare, export, places, plans, sites, store, tiles
 
 __all__ = ["main", "build_parser"]
 
-GROUPS = (plans, places, sites, store, export, compare, app)
+GROUPS = (plans, places, sites, store, export, compare, tiles, app)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return run(argparse.Namespace(command="app", func=app.cmd_app, plan=args.plan,
-                                      lang=args.lang, reset=args.reset))
+                                      lang=args.lang, reset=args.reset, layer=args.layer,
+                                      project=args.project))
     if args.command == "help":
         return _help(parser, args.topic)
     return run(args)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from planatlas.layers.errors import InputError, OperationError
 
-__all__ = ["register", "add_app_options", "run_app", "display_problem", "XCB_PACKAGES"]
+__all__ = ["register", "add_app_options", "add_data_options", "run_app", "display_problem", "XCB_PACKAGES"]
 
 # shared library (soname) Qt's xcb platform plugin needs -> the Debian package that has it
 XCB_PACKAGES = {
@@ -74,13 +74,17 @@ def display_problem() -> str | None:
     return None
 
 
-def run_app(*, plan: str | None = None, lang: str | None = None, reset: bool = False) -> int:
+def run_app(*, plan: str | None = None, lang: str | None = None, reset: bool = False,
+            layers: list[str] | None = None, project: str | None = None) -> int:
+    for f in [*(layers or []), *([project] if project else [])]:
+        if not Path(f).exists():
+            raise InputError(f"{f}: no such file")
     problem = display_problem()
     if problem:
         raise OperationError(problem)
     from planatlas.desktop.app import main as app_main
 
-    return app_main(plan=plan, lang=lang, reset=reset)
+    return app_main(plan=plan, lang=lang, reset=reset, layers=layers, project=project)
 
 
 def add_app_options(p) -> None:
@@ -88,6 +92,15 @@ def add_app_options(p) -> None:
     p.add_argument("--lang", choices=("zh", "en"), help="UI language (saved for next time)")
     p.add_argument("--reset", action="store_true",
                    help="forget the saved window layout, layers, styles and language")
+    add_data_options(p)
+
+
+def add_data_options(p) -> None:
+    p.add_argument("--layer", action="append", default=[], metavar="FILE",
+                   help="add a file as a layer (vector: GPKG, SHP, GeoJSON, KML/KMZ, GPX, FGB, "
+                        "CSV/XLSX with coordinates …; basemap: MBTiles, PMTiles, a tile folder, "
+                        "GeoTIFF); repeatable")
+    p.add_argument("--project", metavar="FILE", help="open a PlanAtlas project (.planatlas.json)")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -108,13 +121,15 @@ def cmd_screenshot(args) -> int:
     if args.extent:
         from planatlas.desktop.export_map import parse_extent
         extent = parse_extent(args.extent)
-    screenshot(args.plan, _size(args.size), args.out, panel=args.panel, tool=args.tool, extent=extent)
+    screenshot(args.plan, _size(args.size), args.out, layers=args.layer, project=args.project,
+               panel=args.panel, tool=args.tool, extent=extent)
     print(args.out)
     return 0
 
 
 def cmd_app(args) -> int:
-    return run_app(plan=args.plan, lang=args.lang, reset=args.reset)
+    return run_app(plan=args.plan, lang=args.lang, reset=args.reset, layers=args.layer,
+                   project=args.project)
 
 
 def register(sub) -> None:
@@ -123,7 +138,9 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("screenshot", help="render the main window offscreen, framed on a plan, to PNG")
-    p.add_argument("--plan", help="frame this plan (default: the window as a first start shows it)")
+    p.add_argument("--plan", help="frame this plan (default: the project's extent, the last "
+                                  "--layer, or the window as a first start shows it)")
+    add_data_options(p)
     p.add_argument("--size", default="1600x1000", help="WIDTHxHEIGHT in pixels")
     p.add_argument("--out", required=True, help="output .png")
     p.add_argument("--panel", help="bring this dock to the front (layers, search, feature, plan, "

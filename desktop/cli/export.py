@@ -23,28 +23,34 @@ def cmd_export_html(args) -> int:
     return 0
 
 
-def _painting_app():
-    """The Qt application for painting on the command line: offscreen unless the user chose a
-    platform, and a QApplication (not just a QGuiApplication) so that widgets created later in
-    the same process (the app, tests) can share it."""
-    import os
-
-    from PySide6.QtWidgets import QApplication
-
-    if QApplication.instance() is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        return QApplication(["planatlas"])
-    return QApplication.instance()
-
-
 def cmd_export_map(args) -> int:
-    from planatlas.desktop.export_map import export_map   # paints with Qt
+    from planatlas.desktop.export_map import ensure_app, export_map   # paints with Qt
 
-    _painting_app()
-    emit_json(export_map(get_atlas(), args.plan, args.out, fmt=args.format, layers=args.layers,
+    ensure_app()
+    atlas = get_atlas()
+    scene = stack = None
+    extent = args.extent
+    if args.project or args.layer:
+        import sys
+
+        from planatlas.desktop.render import MapScene
+        from planatlas.layers.project import add_files, apply_project, load_project
+
+        scene = MapScene.from_atlas(atlas)
+        stack = scene.default_stack()
+        problems: list[str] = []
+        if args.project:
+            proj, problems = load_project(args.project)
+            apply_project(stack, proj)
+            if extent is None and proj.extent:
+                extent = ",".join(str(v) for v in proj.extent)
+        problems += add_files(stack, args.layer)[1]
+        for problem in problems:
+            print(f"planatlas export map: {problem}", file=sys.stderr)
+    emit_json(export_map(atlas, args.plan, args.out, fmt=args.format, layers=args.layers,
                          paper=args.paper, orientation=args.orientation, dpi=args.dpi,
-                         extent=args.extent, title=args.title, subtitle=args.subtitle,
-                         labels=not args.no_labels))
+                         extent=extent or "plan", title=args.title, subtitle=args.subtitle,
+                         labels=not args.no_labels, scene=scene, stack=stack))
     return 0
 
 
@@ -89,9 +95,13 @@ def register(sub) -> None:
     p.add_argument("--orientation", default="landscape", choices=("landscape", "portrait"))
     p.add_argument("--dpi", type=float, default=None,
                    help="dots per inch (default 300 for A-sizes, 96 for pixel sizes)")
-    p.add_argument("--extent", default="plan", help="'plan' or minlon,minlat,maxlon,maxlat")
+    p.add_argument("--extent", default=None,
+                   help="'plan' (default; a --project's own extent if it has one) or "
+                        "minlon,minlat,maxlon,maxlat")
     p.add_argument("--title", default=None)
     p.add_argument("--subtitle", default=None)
     p.add_argument("--no-labels", action="store_true", help="do not label the sites")
+    from .app import add_data_options
+    add_data_options(p)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_export_map)
