@@ -359,20 +359,13 @@ class MainWindow(BookmarksMixin, QMainWindow):
         return best
 
     def plan_bbox(self, plan_id: str) -> tuple[float, float, float, float]:
-        """Plan area extent from the basemap, else the extent of the plan's features."""
+        """Plan area extent (the basemap's, else the plan region's), else its features' extent."""
         if plan_id not in self.atlas.plans:
             raise KeyError(f"unknown plan {plan_id!r} (known: {', '.join(self.atlas.plans)})")
-        bm = getattr(self.atlas, "basemap", None)
-        if bm is not None:
-            try:
-                return tuple(bm.plan_extent(plan_id))
-            except LookupError:
-                pass
-        from planatlas.layers.locate import region_unit
-        r = self.atlas.plans[plan_id].region          # an imported plan: its city or county
-        unit = region_unit(r.province, r.city, r.district, r.adcode)
-        if unit is not None:
-            return tuple(unit.bbox)
+        from planatlas.layers.locate import plan_area_bbox
+        area = plan_area_bbox(self.atlas, plan_id)
+        if area is not None:
+            return area
         ids = [f.id for f in self.atlas.features_for(plans=[plan_id])]
         bbox = self.state.scene.bbox_lonlat(ids)
         if bbox is None:
