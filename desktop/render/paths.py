@@ -9,7 +9,7 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainterPath, QPolygonF
 
-from .view import lonlat_to_merc
+from planatlas.layers.columns import project
 
 __all__ = ["qpolygon", "geom_path", "project_geoms"]
 
@@ -48,12 +48,4 @@ def geom_path(geom) -> QPainterPath:
 
 def project_geoms(geoms: Sequence) -> np.ndarray:
     """shapely geometries lon/lat -> EPSG:3857, all coordinates in one pyproj call."""
-    arr = np.asarray(list(geoms), dtype=object)
-    if len(arr) == 0:
-        return arr
-
-    def fn(c: np.ndarray) -> np.ndarray:
-        x, y = lonlat_to_merc(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(arr, fn)
+    return project(list(geoms))
