@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 import shapely
 
+from .colattrs import Categorical, StringColumn, concat_attr
 from .errors import InputError, OperationError
 
 __all__ = ["read_columns", "wkb_points"]
@@ -95,7 +96,6 @@ def read_columns(cls, path: str | Path, layer: Any = None, *, columns: Sequence[
         import pyogrio.raw
     except ImportError as exc:          # pragma: no cover - both are dependencies
         raise OperationError(f"reading vector files needs pyogrio and pyarrow ({exc})") from None
-    from .columns import Categorical, StringColumn, _concat_attr
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
@@ -161,7 +161,7 @@ def read_columns(cls, path: str | Path, layer: Any = None, *, columns: Sequence[
         _release_memory(pa)
     attrs = {c: col.result() for c, col in numeric.items()}
     for c, pieces in other.items():
-        attrs[c] = _concat_attr(pieces) if len(pieces) > 1 else (
+        attrs[c] = concat_attr(pieces) if len(pieces) > 1 else (
             pieces[0] if pieces else StringColumn.from_list([]))
     attrs = {c: attrs[c] for c in fields}
     to_wgs = _to_wgs84(meta.get("crs"), p.name)
@@ -207,7 +207,6 @@ def _numeric(col) -> np.ndarray:
 
 def _text(col):
     import pyarrow as pa
-    from .columns import StringColumn
     t = col.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return StringColumn.from_arrow(col)

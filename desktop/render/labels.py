@@ -89,13 +89,20 @@ class LabelPlacer:
 
     def try_place(self, font: QFont, candidates, tw: float, th: float, text: str, color: QColor,
                   halo: QColor, *, opacity: float = 1.0, under: bool = False,
-                  counted: bool = True) -> bool:
+                  counted: bool = True, force: bool = False) -> bool:
         """Put ``text`` (``tw × th`` px) at the first free top-left candidate inside the view;
-        ``under`` draws it beneath the labels placed so far."""
+        ``under`` draws it beneath the labels placed so far. ``force`` places it at its first
+        candidate (moved inside the view) even where it overlaps, e.g. a selected feature's
+        name, which must never be hidden."""
         pad, W, H = self.pad, self.view.width, self.view.height
-        for lx, ly in candidates:
+        spots = [(lx, ly, False) for lx, ly in candidates]
+        if force and candidates:
+            lx, ly = candidates[0]
+            spots.append((min(max(lx, pad), W - tw - pad), min(max(ly, pad), H - th - pad), True))
+        for lx, ly, forced in spots:
             rr = (lx - pad, ly - pad, lx + tw + pad, ly + th + pad)
-            if rr[0] < 0 or rr[1] < 0 or rr[2] > W or rr[3] > H or not self.grid.free(rr):
+            if not forced and (rr[0] < 0 or rr[1] < 0 or rr[2] > W or rr[3] > H
+                               or not self.grid.free(rr)):
                 continue
             self.grid.add(rr)
             label = _Label(font, lx, ly, text, color, halo, opacity)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import shapely
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainterPath, QPolygonF

@@ -29,7 +29,7 @@ from planatlas.layers.model import CATEGORIES, Feature
 from planatlas.layers.stack import plan_ids, standard_stack
 
 from .paths import geom_path, project_geoms
-from .symbols import make_sprite
+from .symbols import make_halo, make_sprite
 from .view import MapView
 
 __all__ = ["MapScene", "Ownership", "tier_rank"]
@@ -458,6 +458,14 @@ class MapScene:
         img = self._sprites.get(key)
         if img is None:
             img = make_sprite(shape, QColor(color), size, variant)
+            self._sprites[key] = img
+        return img
+
+    def halo_sprite(self, color: str, radius: float, scale: float) -> QImage:
+        key = ("halo", color, round(radius, 3), scale)
+        img = self._sprites.get(key)
+        if img is None:
+            img = make_halo(color, radius, scale)
             self._sprites[key] = img
         return img
 
