@@ -51,7 +51,7 @@ def _wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
 
 class MainWindow(QMainWindow):
     def __init__(self, atlas: Any, *, settings: QSettings | None = None, persist: bool = True,
-                 restore: bool = True, parent: QWidget | None = None):
+                 restore: bool = True, parent: QWidget | None = None, live: bool | None = None):
         super().__init__(parent)
         ensure_fonts()
         self.atlas = atlas
@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self._layout_done = False
         self._build_actions()
         self._build_status()
+        from planatlas.desktop.store_live import StoreLink
+        self.store_link = StoreLink(self, live=live)     # edits, colleagues' changes, conflicts
         self.user_bookmarks: list[dict[str, Any]] = []
         self.state.selectionChanged.connect(self._selection_status)
         self.state.currentFeatureChanged.connect(self._show_feature_dock)
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_view(self._restored_view)
         else:
             self.frame_plan(self._default_plan())
+        self.store_link.start()
 
     # ------------------------------------------------------------------ construction
     def _dock(self, name: str, widget: QWidget, area) -> QDockWidget:
@@ -159,6 +162,7 @@ class MainWindow(QMainWindow):
                                                lambda: self.state.remove_overlay("survey_report")))
         except ImportError:
             pass
+        self.menu_file.addAction(self._act("act.team_store", self.store_dialog))
         self.menu_file.addSeparator()
         self.menu_file.addAction(self.actions_by_key["act.quit"])
         self.menu_view = mb.addMenu("")
@@ -223,6 +227,7 @@ class MainWindow(QMainWindow):
         changed = [fresh.features[i] for i in ids if i in fresh.features]
         for f in changed:
             self.atlas.features[f.id] = f
+            self.atlas.versions[f.id] = fresh.versions.get(f.id, 0)
         self.state.scene.replace_features(changed)
         self.site_panel.refresh_rows()
         self.canvas.invalidate()
@@ -251,6 +256,10 @@ class MainWindow(QMainWindow):
         """The checked survey as a map layer: one square per row, coloured by status."""
         from planatlas.layers.survey import report_layer
         self.state.set_overlay("survey_report", {"points": report_layer(report)})
+
+    def store_dialog(self) -> None:
+        from planatlas.desktop.store_dialog import StoreDialog
+        StoreDialog(self).exec()
 
     def survey_dialog(self) -> None:
         from planatlas.desktop.survey_dialog import SurveyDialog
@@ -489,6 +498,7 @@ class MainWindow(QMainWindow):
                 self.default_layout()
 
     def closeEvent(self, ev) -> None:
+        self.store_link.stop()
         self.save_settings()
         super().closeEvent(ev)
 
@@ -512,8 +522,8 @@ def main(*, plan: str | None = None, lang: str | None = None, reset: bool = Fals
             raise InputError(f"--lang must be one of {', '.join(i18n.LANGUAGES)}, got {lang!r}")
         settings.setValue("ui/language", lang)
     try:
-        from planatlas.layers.atlas import load_atlas
-        atlas = load_atlas()
+        from planatlas.desktop.store_live import load_atlas_noting
+        atlas, notices = load_atlas_noting()
     except Exception as exc:  # noqa: BLE001 - show the reason instead of a traceback
         QMessageBox.critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
         raise OperationError(f"cannot load the atlas: {exc}") from None
@@ -523,4 +533,5 @@ def main(*, plan: str | None = None, lang: str | None = None, reset: bool = Fals
     if plan:
         win.frame_plan(plan)
     win.show()
+    win.store_link.show_notices(notices)     # a quarantined store, offline work: said, not hidden
     return app.exec()

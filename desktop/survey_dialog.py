@@ -3,7 +3,7 @@
 ``SurveyDialog(atlas, parent)``: pick a file (CSV/XLSX/GPX/KML), the coordinate system (auto or
 manual), the tolerance and the plans; the check (:func:`planatlas.layers.survey.check_survey`) runs in a
 worker thread with progress and cancel; rows are shown coloured by status; *Accept selected*
-writes confirmed/moved rows into the user gazetteer (:mod:`layers.usergaz`, undoable with
+writes confirmed/moved rows into the user store (:mod:`layers.store`, undoable with
 ``planatlas undo-accept``) and emits ``accepted_features(list[str])``; *Export report* saves
 CSV/XLSX. ``report_ready(report)`` is emitted after each check so the main window can show
 :func:`planatlas.layers.survey.report_layer` on the map.
@@ -371,8 +371,9 @@ class SurveyDialog(QDialog):
         self.accept_button.setEnabled(ok)
 
     def accept_selected(self) -> dict | None:
-        """Accept the selected confirmed/moved rows; returns the accept result."""
-        from planatlas.layers import usergaz
+        """Accept the selected confirmed/moved rows into the user store; returns the result."""
+        from planatlas.layers.errors import PlanAtlasError
+        from planatlas.layers.store import ConflictError, current_store
 
         if self.report is None:
             return None
@@ -380,8 +381,14 @@ class SurveyDialog(QDialog):
         if not rows:
             return None
         try:
-            result = usergaz.accept(self.report, rows=rows)
-        except (ValueError, OSError) as exc:
+            result = current_store().accept(self.report, rows=rows,
+                                            base_versions=getattr(self.atlas, "versions", None))
+        except ConflictError as exc:
+            lines = [c.describe() for c in exc.conflicts[:8]]
+            self._show_error("其他人已修改同一地点，未保存 / Someone changed the same place since; "
+                             "nothing was saved:\n" + "\n".join(lines))
+            return None
+        except (PlanAtlasError, ValueError, OSError) as exc:
             self._show_error(str(exc))
             return None
         ids = [a["feature"] for a in result["accepted"]]
@@ -389,7 +396,7 @@ class SurveyDialog(QDialog):
         self.summary.setText(self.summary_text(self.report) +
                              f"\n已接受 Accepted {len(ids)} feature(s)"
                              + (f", skipped {skipped} row(s)" if skipped else "")
-                             + " — undo: planatlas undo-accept")
+                             + " — undo: planatlas undo")
         self.accepted_features.emit(ids)
         return result
 

@@ -20,6 +20,7 @@ class Atlas:
     plans: dict[str, Plan]
     features: dict[str, Feature]
     links: LinkIndex
+    versions: dict[str, int] = field(default_factory=dict)   # feature id -> user-store version
     _targets: dict[str, Target] = field(default_factory=dict, repr=False)
     _clauses: dict[str, Clause] = field(default_factory=dict, repr=False)
 
@@ -181,18 +182,21 @@ class Atlas:
 _CACHE: dict[str, Atlas] = {}
 
 
+def build_atlas() -> Atlas:
+    """A fresh atlas (not cached): seed + user plans, shipped features with the user store's
+    verified positions applied and placed features added. Safe to call from a worker thread."""
+    from .store import user_layer
+
+    plans = load_plans()
+    features, versions = user_layer(load_features())
+    return Atlas(plans=plans, features={f.id: f for f in features}, links=build_links(plans, features),
+                 versions=versions)
+
+
 def load_atlas(reload: bool = False) -> Atlas:
     """The atlas (seed + user plans, shipped features with the user's verified positions applied)."""
     if "atlas" in _CACHE and not reload:
         return _CACHE["atlas"]
-    plans = load_plans()
-    features = load_features()
-    try:
-        from .usergaz import apply_user_overrides
-    except ImportError:       # pragma: no cover - the user layer is optional
-        apply_user_overrides = None
-    if apply_user_overrides is not None:
-        features = apply_user_overrides(features)
-    atlas = Atlas(plans=plans, features={f.id: f for f in features}, links=build_links(plans, features))
+    atlas = build_atlas()
     _CACHE["atlas"] = atlas
     return atlas

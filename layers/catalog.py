@@ -1,7 +1,8 @@
 """The plans PlanAtlas knows: the seed plans (``seeds/plans.toml``) and plans the user imported.
 
-User plans live in ``<user data dir>/plans/<id>.txt`` with a ``<id>.toml`` manifest beside it and
-are treated exactly like seed plans by every command and by the app.
+User plans live in the user store (:mod:`planatlas.layers.store`: original bytes + metadata,
+embedded GeoPackage or the team's PostGIS) and are treated exactly like seed plans by every
+command and by the app. Parsed plans are cached by the SHA-256 of their text.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from .fsutil import atomic_write_bytes, atomic_write_text, user_data_dir
+from .errors import PlanAtlasError
+from .fsutil import user_data_dir
 from .model import Plan, Region
 from .plan import parse_plan_bytes
 from .text import PlanTextError
@@ -28,6 +30,7 @@ def seeds_dir() -> Path:
 
 
 def user_plans_dir() -> Path:
+    """Where PlanAtlas before the store kept imported plans (moved into the store on first use)."""
     return user_data_dir() / "plans"
 
 
@@ -68,6 +71,48 @@ def seed_entries() -> list[dict]:
         return tomllib.load(fh)["plan"]
 
 
+_STORED: dict[tuple[str, str, str], Plan] = {}
+
+
+def _stored_plan(store, plan_id: str, rec: dict) -> Plan:
+    meta = {"title": rec["title"], "issuer": rec.get("issuer") or "", "issued": rec.get("issued") or "",
+            "period": (rec["period_start"], rec["period_end"]),
+            "region": Region(rec.get("province") or "", rec.get("city") or "", rec.get("district") or "",
+                             rec.get("adcode") or "")}
+    key = (rec["text_sha256"], plan_id, repr(meta))
+    plan = _STORED.get(key)
+    if plan is None:
+        data = store.plan_text(rec["text_sha256"])
+        plan = parse_plan_bytes(data, plan_id, path=f"store:plans/{plan_id}", origin="user", **meta)
+        if len(_STORED) > 64:
+            _STORED.clear()
+        _STORED[key] = plan
+    return plan
+
+
+def _user_plans(plans: dict[str, Plan]) -> None:
+    import warnings
+
+    from .store import StoreWarning, current_store
+    from .store.geom import BadValue
+
+    try:
+        store = current_store()
+        records = store.plan_records()
+    except PlanAtlasError as exc:
+        warnings.warn(f"imported plans not loaded: {exc}", StoreWarning, stacklevel=3)
+        return
+    for pid, rec in sorted(records.items()):
+        if pid in plans:
+            warnings.warn(f"imported plan {pid!r} ignored: a seed plan has the same id", StoreWarning,
+                          stacklevel=3)
+            continue
+        try:
+            plans[pid] = _stored_plan(store, pid, rec)
+        except (PlanAtlasError, BadValue) as exc:
+            warnings.warn(f"skipping imported plan {pid}: {exc}", StoreWarning, stacklevel=3)
+
+
 def load_plans(include_user: bool = True) -> dict[str, Plan]:
     """All plans by id, seeds first (manifest order), then user imports (sorted by id)."""
     plans: dict[str, Plan] = {}
@@ -75,16 +120,8 @@ def load_plans(include_user: bool = True) -> dict[str, Plan]:
     for entry in seed_entries():
         plans[entry["id"]] = _load(sdir / entry["file"], entry["id"],
                                    _entry_to_kwargs(entry, "seeds/plans.toml"), "seed")
-    if include_user and user_plans_dir().is_dir():
-        for manifest in sorted(user_plans_dir().glob("*.toml")):
-            try:
-                with open(manifest, "rb") as fh:
-                    entry = tomllib.load(fh)
-                source = manifest.with_suffix(".txt")
-                plans[entry["id"]] = _load(source, entry["id"], _entry_to_kwargs(entry, str(manifest)), "user")
-            except (OSError, tomllib.TOMLDecodeError, PlanTextError, KeyError) as exc:
-                import warnings
-                warnings.warn(f"skipping imported plan {manifest}: {exc}")
+    if include_user:
+        _user_plans(plans)
     return plans
 
 
@@ -95,22 +132,22 @@ def load_plan(plan_id: str) -> Plan:
     return plans[plan_id]
 
 
-def _toml_str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def import_plan(file: str | Path, plan_id: str, *, title: str | None = None, issuer: str = "",
                 issued: str = "", period: tuple[int, int] | None = None, province: str = "",
                 city: str = "", district: str = "", adcode: str = "", replace: bool = False) -> Plan:
-    """Parse ``file`` and, only if it parses, store it as a user plan. Nothing is written on error."""
+    """Parse ``file`` and, only if it parses, store it as a user plan (original bytes and
+    metadata, one atomic store operation, undoable). Nothing is written on error."""
+    from .store import current_store
+
     if not PLAN_ID.match(plan_id):
         raise PlanTextError(f"plan id {plan_id!r} must be 2-32 lowercase letters, digits, '-' or '_'")
     existing = {e["id"] for e in seed_entries()}
     if plan_id in existing:
         raise PlanTextError(f"plan id {plan_id!r} is a seed plan; choose another id")
-    target = user_plans_dir() / f"{plan_id}.txt"
-    if target.exists() and not replace:
-        raise PlanTextError(f"a user plan {plan_id!r} already exists ({target}); use --replace")
+    store = current_store()
+    if not replace and plan_id in store.plan_records():
+        raise PlanTextError(f"a user plan {plan_id!r} already exists in the store ({store.label}); "
+                            f"use --replace")
     path = Path(file)
     from .importer import read_source          # text, text PDF or .docx; InputError otherwise
     from .period import infer_period
@@ -126,25 +163,15 @@ def import_plan(file: str | Path, plan_id: str, *, title: str | None = None, iss
     plan = parse_plan_text(src.text, plan_id, encoding=src.encoding, path=str(path), title=title, issuer=issuer,
                            issued=issued, period=period, region=region, origin="user")
     data = src.data if src.kind == "text" else src.text.encode("utf-8")
-    manifest = "\n".join([
-        f"id = {_toml_str(plan_id)}",
-        f"title = {_toml_str(plan.title)}",
-        f"issuer = {_toml_str(issuer)}",
-        f"issued = {_toml_str(issued)}",
-        f"imported_from = {_toml_str(str(path.resolve()))}",
-        f"period = {{ start = {plan.period[0]}, end = {plan.period[1]} }}",
-        "region = { " + ", ".join(f"{k} = {_toml_str(v)}" for k, v in region.to_dict().items()) + " }",
-        "",
-    ])
-    atomic_write_bytes(target, data)
-    atomic_write_text(target.with_suffix(".toml"), manifest)
-    _parse_cached.cache_clear()
+    meta = {"title": plan.title, "issuer": issuer, "issued": issued, "period_start": plan.period[0],
+            "period_end": plan.period[1], **region.to_dict(),
+            "imported_from": str(path.resolve())}
+    store.store_plan(plan_id, data, meta, replace=replace, source=path.name)
     return load_plans()[plan_id]
 
 
 def remove_plan(plan_id: str) -> None:
-    for suffix in (".toml", ".txt"):
-        p = user_plans_dir() / f"{plan_id}{suffix}"
-        if p.exists():
-            p.unlink()
-    _parse_cached.cache_clear()
+    """Remove an imported plan from the store (undoable with ``planatlas undo``)."""
+    from .store import current_store
+
+    current_store().remove_plan(plan_id)

@@ -5,7 +5,7 @@ Runs before any test module is imported, so before Qt is loaded:
 * ``QT_QPA_PLATFORM=offscreen`` (unless the caller chose a platform) — no display needed;
 * ``XDG_CONFIG_HOME`` / ``XDG_DATA_HOME`` / ``XDG_CACHE_HOME`` / ``PLANATLAS_DATA_DIR`` point into
   a fresh temporary folder for this test session, so QSettings, platformdirs and the user
-  gazetteer never read or write the developer's real files.
+  store never read or write the developer's real files (``PLANATLAS_STORE`` is unset).
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ for _var, _sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
     _path = os.path.join(_SESSION_DIR, _sub)
     os.makedirs(_path, exist_ok=True)
     os.environ[_var] = _path
+os.environ.pop("PLANATLAS_STORE", None)          # never the developer's team store
+os.environ.pop("PLANATLAS_CONFIG_DIR", None)
 
 import pytest  # noqa: E402
 

@@ -74,8 +74,10 @@ def test_import_plan_then_every_command_sees_it(capsys, datadir, tmp_path):
     summary = run_json(capsys, "import-plan", str(src), "--id", "xiqing-copy", "--title", "西青副本",
                        "--district", "西青区", "--adcode", "120111", "--json")
     assert summary["origin"] == "user" and summary["period"] == {"start": 2023, "end": 2027}
-    stored = datadir / "plans" / "xiqing-copy.txt"
-    assert stored.read_bytes() == src.read_bytes()           # kept as given, never inside the package
+    from planatlas.layers.store import current_store
+    rec = current_store().plan_records()["xiqing-copy"]        # kept as given, in the user store
+    assert current_store().plan_text(rec["text_sha256"]) == src.read_bytes()
+    assert rec["title"] == "西青副本" and rec["district"] == "西青区" and rec["version"] == 1
     ids = [p["id"] for p in run_json(capsys, "plans", "--json")]
     assert ids[-1] == "xiqing-copy"
     clauses = run_json(capsys, "clauses", "xiqing-copy", "--json")
@@ -94,7 +96,8 @@ def test_import_rejects_bad_files_and_writes_nothing(capsys, datadir, tmp_path, 
     bad.write_bytes(content)
     assert main(["import-plan", str(bad), "--id", "bad", "--period", "2023-2025"]) == 2
     assert message in capsys.readouterr().err
-    assert not (datadir / "plans").exists() or not any((datadir / "plans").iterdir())
+    from planatlas.layers.store import current_store
+    assert current_store().plan_records() == {} and current_store().last_seq() == 0
 
 
 def test_import_refuses_seed_ids(capsys, datadir, tmp_path):

@@ -149,7 +149,7 @@ def test_accepted_survey_moves_the_feature_live_and_keeps_the_shipped_position(q
     from PySide6.QtCore import QSettings
     from planatlas.desktop.app import MainWindow
     from planatlas.layers import atlas as atlas_mod
-    from planatlas.layers import usergaz
+    from planatlas.layers import store
     from planatlas.layers.survey import check_survey
     monkeypatch.setenv("PLANATLAS_DATA_DIR", str(tmp_path / "data"))
     atlas_mod._CACHE.clear()
@@ -163,7 +163,7 @@ def test_accepted_survey_moves_the_feature_live_and_keeps_the_shipped_position(q
         survey.write_text(f"名称,经度,纬度\n{f.name},{f.geometry.x + 0.01:.6f},{f.geometry.y:.6f}\n", encoding="utf-8")
         report = check_survey(survey, list(atlas.features.values()), crs="wgs84", plans=["haimen"])
         assert report.rows[0].status == "moved"
-        usergaz.accept(report)
+        store.accept(report)
         w.apply_accepted([f.id])
         g = w.atlas.features[f.id]
         assert g.status == "verified" and abs(g.geometry.x - (f.geometry.x + 0.01)) < 1e-6

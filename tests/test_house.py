@@ -35,7 +35,14 @@ def _imports(name: str, path: Path) -> list[tuple[str, int]]:
     is_pkg = path.name == "__init__.py"
     base = name.split(".") if is_pkg else name.split(".")[:-1]
     found = []
+    typing_only = set()          # `if TYPE_CHECKING:` imports never run
     for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", "")) \
+                == "TYPE_CHECKING":
+            typing_only |= {id(n) for b in node.body for n in ast.walk(b)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             for a in node.names:
                 found.append((a.name, node.lineno))

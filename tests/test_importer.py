@@ -164,8 +164,9 @@ def test_import_plan_stores_docx_text_and_infers_the_period(tmp_path, monkeypatc
     d.save(tmp_path / "p.docx")
     plan = catalog.import_plan(tmp_path / "p.docx", "dl-night")
     assert plan.period == (2019, 2024) and plan.encoding == "utf-8"
-    stored = (tmp_path / "data" / "plans" / "dl-night.txt").read_text(encoding="utf-8")
-    assert "从2019年起" in stored
+    from planatlas.layers.store import current_store
+    rec = current_store().plan_records()["dl-night"]          # the text, in the user store
+    assert "从2019年起" in current_store().plan_text(rec["text_sha256"]).decode("utf-8")
     catalog.remove_plan("dl-night")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from planatlas.layers import usergaz
+from planatlas.layers import store
 from planatlas.layers.model import Feature, Plan
 from planatlas.layers.survey import STATUS_COLORS
 from test_sites_data import point_features, survey_features, survey_points, write_csv
@@ -83,7 +83,7 @@ def test_check_accept_and_export(qtbot, dialog, atlas, tmp_path):
     with qtbot.waitSignal(dialog.accepted_features, timeout=10_000) as acc:
         dialog.accept_button.click()
     assert sorted(acc.args[0]) == sorted(f.id for f in pts)
-    assert set(usergaz.default_store().verified()) == {f.id for f in pts}
+    assert set(store.current_store().positions()) == {f.id for f in pts}
     # invalid/unmatched rows alone cannot be accepted
     _select(dialog, {"invalid", "unmatched"})
     assert not dialog.accept_button.isEnabled()

@@ -19,11 +19,11 @@ import sys
 
 from planatlas.layers.errors import PlanAtlasError
 
-from . import app, compare, export, places, plans, sites
+from . import app, compare, export, places, plans, sites, store
 
 __all__ = ["main", "build_parser"]
 
-GROUPS = (plans, places, sites, export, compare, app)
+GROUPS = (plans, places, sites, store, export, compare, app)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,7 +84,8 @@ def _message(exc: BaseException) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run a parsed command with the error convention; returns the exit code."""
-    name = "planatlas " + " ".join(x for x in (args.command, getattr(args, "export_command", None)) if x)
+    name = "planatlas " + " ".join(x for x in (args.command, getattr(args, "export_command", None),
+                                               getattr(args, "store_command", None)) if x)
     try:
         return int(args.func(args) or 0)
     except PlanAtlasError as exc:
@@ -111,9 +112,27 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
+def _one_line_warnings() -> None:
+    """Store warnings (a quarantined file, offline work, a skipped row) as one stderr line each."""
+    import warnings
+
+    from planatlas.layers.store.errors import StoreWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, StoreWarning):
+            print(f"planatlas: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``planatlas`` command and ``python -m planatlas``."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    _one_line_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

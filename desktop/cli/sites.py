@@ -1,4 +1,4 @@
-"""Field commands: ``check-sites``, ``accept-survey``, ``undo-accept``, ``sitelist``."""
+"""Field commands: ``check-sites``, ``accept-survey`` (undo: ``planatlas undo``), ``sitelist``."""
 from __future__ import annotations
 
 import argparse
@@ -81,37 +81,28 @@ def cmd_check(args) -> int:
 
 
 def cmd_accept(args) -> int:
-    from planatlas.layers import usergaz
+    from planatlas.layers.store import current_store, describe
 
     report = _run_check(args)
     statuses = tuple(split_list(args.status) or ())
-    result = usergaz.accept(report, rows=_parse_rows(args.rows), statuses=statuses,
-                            dry_run=args.dry_run)
+    store = current_store()
+    # positions as the check saw them: a colleague's newer accept is a conflict, not overwritten
+    versions = getattr(get_atlas(), "versions", None)
+    result = store.accept(report, rows=_parse_rows(args.rows), statuses=statuses,
+                          dry_run=args.dry_run, base_versions=versions)
     if args.json:
         emit_json(result, indent=1)
         return 0
     verb = "would accept" if args.dry_run else "accepted"
     print(f"{verb} {len(result['accepted'])} feature(s) from {Path(args.file).name}"
-          + ("" if args.dry_run else f" as operation {result['op']} (undo: planatlas undo-accept)"))
+          + ("" if args.dry_run else f" as operation {result['op']} (undo: planatlas undo)"))
     for a in result["accepted"]:
         print(f"  {a['feature']:<28} {a['name']}  row {a['row']} ({a['survey_status']}, "
               f"{a['distance_m']:.0f} m)")
     for s in result["skipped"]:
         print(f"  skipped row {s['row']}: {s['reason']}")
     if not args.dry_run:
-        print(f"user gazetteer: {result['path']}")
-    return 0
-
-
-def cmd_undo(args) -> int:
-    from planatlas.layers import usergaz
-
-    op = usergaz.undo()
-    if args.json:
-        emit_json(op, indent=1)
-    else:
-        print(f"undid operation {op['op']} ({op['kind']} of {op['n_features']} feature(s) "
-              f"from {op['source']}, {op['created_at']})")
+        print(f"store: {describe(store)}")
     return 0
 
 
@@ -149,7 +140,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("accept-survey",
-                       help="accept confirmed/moved survey rows into the user gazetteer (undoable)")
+                       help="accept confirmed/moved survey rows into the user store (undoable)")
     _add_check_args(p)
     p.add_argument("--rows", help="only these data rows, e.g. 3,5-9 (default: all confirmed and moved)")
     p.add_argument("--status", default="confirmed,moved",
@@ -157,10 +148,6 @@ def register(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would be accepted")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_accept)
-
-    p = sub.add_parser("undo-accept", help="undo the last accept-survey")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_undo)
 
     p = sub.add_parser("sitelist", help="printable field checklist of sites (PDF or XLSX)")
     p.add_argument("--plan", action="append", metavar="P[,P…]")
