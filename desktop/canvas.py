@@ -200,7 +200,7 @@ class MapCanvas(QWidget):
 
     def _key(self) -> tuple:
         """What the map shows, apart from the view."""
-        return (self.scene.revision, self.stack.revision, self._dpr())
+        return (id(self.scene), self.scene.revision, self.stack.revision, self._dpr())
 
     def _request(self, *, sync: bool = False) -> FrameRequest:
         fv = frame_view(self.view)

@@ -177,8 +177,8 @@ class SpriteBatch:
             opq_lo[k, :s.shape[0]], opq_hi[k, :s.shape[0]] = _opaque_spans(s)
         base = painter.opacity()
         b_sprite = np.array([index[r[0].cacheKey()] for r in self.runs], dtype=np.int64)
-        # Qt: intOpacity = qRound(opacity * 256)
-        b_alpha = np.array([int(math.floor(base * r[3] * 256 + 0.5)) for r in self.runs],
+        # Qt (QRasterPaintEngine::opacityChanged): intOpacity = (int) (opacity * 256)
+        b_alpha = np.array([int(min(max(base * r[3], 0.0), 1.0) * 256) for r in self.runs],
                            dtype=np.int64)
         # the same sprite drawn again at the same place right after itself: one entry, a count
         xs_l, ys_l, cnt_l = [], [], []
