@@ -227,7 +227,8 @@ class PlanCategoryRenderer(LayerRenderer):
     # ------------------------------------------------------------------ queries
     def hit_test_run(self, view, px, py, layers, ctx, tol: float = 5.0) -> list[str]:
         """Features under the pixel: point-like ones nearest first (the upper layer first where
-        they tie), then lines, then areas (smaller first)."""
+        they tie), then lines, then areas (smaller first). Only the rows the spatial index
+        finds near the pixel are looked at (a hover stays cheap at a million features)."""
         scene = ctx.scene
         run = resolve(layers, ctx)
         if not len(scene.ids) or not run.layers:
@@ -235,23 +236,30 @@ class PlanCategoryRenderer(LayerRenderer):
         visible, owner = run.own.visible, run.own.owner
         mx, my = view.to_map(px, py)
         mx, my = float(mx), float(my)
-        r_px = run.sizes[owner] / 2.0 + tol
+        reach_px = float(run.sizes.max()) / 2.0 + tol
+        near = scene.rows_in(mx - reach_px * view.res, my - reach_px * view.res,
+                             mx + reach_px * view.res, my + reach_px * view.res)
+        near = near[visible[near]]
+        r_px = run.sizes[owner[near]] / 2.0 + tol
         # point-like: points, and areas/lines smaller than a few pixels (drawn as symbols)
-        d = np.hypot(scene.ax - mx, scene.ay - my) / view.res
-        small = ((scene.bx1 - scene.bx0) / view.res < 4) & ((scene.by1 - scene.by0) / view.res < 4)
-        pointlike = (scene.kind == POINT) | small
-        near = np.flatnonzero(visible & pointlike & (d <= r_px))
-        near = near[np.lexsort((owner[near], d[near]))]
-        out = [scene.ids[i] for i in near]
+        d = np.hypot(scene.ax[near] - mx, scene.ay[near] - my) / view.res
+        small = (((scene.bx1[near] - scene.bx0[near]) / view.res < 4)
+                 & ((scene.by1[near] - scene.by0[near]) / view.res < 4))
+        pointlike = (scene.kind[near] == POINT) | small
+        hit = pointlike & (d <= r_px)
+        rows, dist = near[hit], d[hit]
+        rows = rows[np.lexsort((rows, owner[rows], dist))]
+        out = [scene.ids[i] for i in rows]
         reach = tol * view.res
-        cand = np.flatnonzero(scene.in_extent(mx - reach, my - reach, mx + reach, my + reach)
-                              & visible & ~pointlike)
+        cand = near[~pointlike]
+        cand = cand[(scene.bx1[cand] >= mx - reach) & (scene.bx0[cand] <= mx + reach)
+                    & (scene.by1[cand] >= my - reach) & (scene.by0[cand] <= my + reach)]
         if len(cand):
             dist = shapely.distance(scene.geoms[cand], shapely.Point(mx, my))
             ok = dist <= reach
             cand, dist = cand[ok], dist[ok]
             # lines before areas; smaller areas before larger ones
-            order = np.lexsort((scene.area[cand], scene.kind[cand], dist > 0))
+            order = np.lexsort((cand, scene.area[cand], scene.kind[cand], dist > 0))
             out += [scene.ids[i] for i in cand[order] if scene.ids[i] not in out]
         return out
 
@@ -261,7 +269,8 @@ class PlanCategoryRenderer(LayerRenderer):
         visible = resolve(layers, ctx).own.visible
         x0, y1 = view.to_map(rect.left(), rect.top())
         x1, y0 = view.to_map(rect.right(), rect.bottom())
-        cand = np.flatnonzero(scene.in_extent(float(x0), float(y0), float(x1), float(y1)) & visible)
+        cand = np.sort(scene.rows_in(float(x0), float(y0), float(x1), float(y1)))
+        cand = cand[visible[cand]]
         if len(cand) == 0:
             return []
         box = shapely.box(float(x0), float(y0), float(x1), float(y1))
@@ -340,9 +349,10 @@ class PlanCategoryRenderer(LayerRenderer):
         top = slice(0, min(len(feat_idx), 600))
         sym = (scene.kind[feat_idx[top]] == POINT) | ((wpx[top] < 5) & (hpx[top] < 5))
         r = sizes[owner[feat_idx[top]]] / 2.0
-        for x0, y0, x1, y1 in np.column_stack([px[top] - r, py[top] - r, px[top] + r,
-                                               py[top] + r])[sym].tolist():
-            placer.reserve((x0, y0, x1, y1))
+        for x0, y0, x1, y1, k in np.column_stack([px[top] - r, py[top] - r, px[top] + r,
+                                                  py[top] + r, np.arange(len(r))])[sym].tolist():
+            placer.reserve((x0, y0, x1, y1), k)
+        major = scene.tier[feat_idx] <= 2          # national, provincial, city-level places
         fm_h = QFontMetricsF(ffont).height()
         halo, black = QColor(255, 255, 255, 235), QColor("#000000")
         labelled = [bool(layer.style.get("labels")) for layer in run.layers]
@@ -371,7 +381,8 @@ class PlanCategoryRenderer(LayerRenderer):
                 cands = [(x + r, y - th / 2), (x - r - tw, y - th / 2),
                          (x - tw / 2, y - r - th), (x - tw / 2, y + r)]
             placer.try_place(font, cands, tw, th, name, black if selected else colors[li], halo,
-                             opacity=run.layers[li].opacity, force=selected, counted=not selected)
+                             opacity=run.layers[li].opacity, force=selected, counted=not selected,
+                             over=float(k) + 1.0 if major[k] else None)
 
 
 def _thin(rows: np.ndarray, view: MapView, scene: MapScene, sel: np.ndarray, cw: float,

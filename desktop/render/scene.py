@@ -291,6 +291,7 @@ class MapScene:
             trank = ranks[tier.codes]
         else:
             trank = np.full(n, 4, dtype=np.int64)
+        self.tier = trank                     # 0 national … 2 city-level, 3 other, 4 none
         raw = np.asarray(cols.ids)
         idkey = raw if raw.dtype.kind in "iu" else raw.astype(str)
         keys = np.lexsort((idkey, _char_counts(self.names), -self.area, trank))
