@@ -84,8 +84,8 @@ class MapCanvas(QWidget):
         self._painted = False
         self.stats = {"full_ms": [], "fast_ms": []}
         self._last_tooltip = ""
-        state.layersChanged.connect(self._scene_changed)
-        state.selectionChanged.connect(self._scene_changed)
+        state.layersChanged.connect(self.update)
+        state.selectionChanged.connect(lambda _ids: self.update())
         state.hoverChanged.connect(lambda _f: self.update())
         state.frameRequested.connect(self.frame_bbox)
 
@@ -192,9 +192,6 @@ class MapCanvas(QWidget):
         self.set_view(MapView(float(cx), float(cy), res, self.view.width, self.view.height))
 
     # ----------------------------------------------------------------- rendering
-    def _scene_changed(self, *_args) -> None:
-        self.update()
-
     def _dpr(self) -> float:
         return max(1.0, float(self.devicePixelRatioF()))
 
@@ -311,8 +308,9 @@ class MapCanvas(QWidget):
             t = frame_transform(f.view, self.view) * self._pending
             if not exact:
                 p.fillRect(self.rect(), PAPER)
-            scaled = t.type() != QTransform.TxTranslate and not t.isIdentity()
-            p.setRenderHint(QPainter.SmoothPixmapTransform, scaled and t.m11() < 4)
+            # a preview: nearest-neighbour scaling keeps a paint of a large frame within a
+            # few milliseconds (smooth scaling of 4 million pixels takes tens of them)
+            p.setRenderHint(QPainter.SmoothPixmapTransform, False)
             p.setTransform(t)
             p.drawImage(QPointF(0, 0), f.image)
             p.resetTransform()
@@ -326,6 +324,12 @@ class MapCanvas(QWidget):
         if not self._painted and exact:
             self._painted = True
             self.firstPainted.emit()
+            QTimer.singleShot(400, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """The first tooltip of a process costs ~0.3 s (PySide builds enum types): pay it now."""
+        QToolTip.showText(self.mapToGlobal(self.rect().center()), "<b>·</b><br>·", self)
+        QToolTip.hideText()
 
     def _paint_hover(self, p: QPainter) -> None:
         """A ring round the feature under the mouse, and its precision halo if its position
@@ -488,12 +492,16 @@ class MapCanvas(QWidget):
             return
         if fid == self._last_tooltip:
             return
-        f = self.state.atlas.features[fid]
         from html import escape
-        cats = "、".join(category_label(c, short=True) for c in f.categories)
-        extra = f" · {tr('status.approximate')} ±{f.precision_m:.0f} m" if f.status != "verified" else ""
-        html = (f"<b>{escape(f.name)}</b><br>{escape(cats)} · {escape(f.district)}"
-                f"{escape(extra)}")
+        f = self.state.atlas.features.get(fid)
+        if f is None:                       # a feature of a columnar layer: its name
+            html = f"<b>{escape(str(self.scene.names[self.scene.index[fid]]))}</b>"
+        else:
+            cats = "、".join(category_label(c, short=True) for c in f.categories)
+            extra = f" · {tr('status.approximate')} ±{f.precision_m:.0f} m" \
+                if f.status != "verified" else ""
+            html = (f"<b>{escape(f.name)}</b><br>{escape(cats)} · {escape(f.district)}"
+                    f"{escape(extra)}")
         QToolTip.showText(ev.globalPosition().toPoint(), html, self)
         self._last_tooltip = fid
 

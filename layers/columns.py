@@ -241,9 +241,9 @@ class FeatureColumns:
         ids = np.concatenate([np.asarray(p.ids, dtype=object if any(
             np.asarray(q.ids).dtype == object for q in parts) else None) for p in parts])
         geometry = None
-        if not points:
+        if not points:                       # point parts keep no geometry objects (None)
             geometry = np.concatenate([p.geometry if p.geometry is not None else
-                                       shapely.points(p.lon, p.lat) for p in parts])
+                                       np.full(len(p), None, dtype=object) for p in parts])
         out = cls(ids, np.concatenate([p.kind for p in parts]),
                   np.concatenate([p.lon for p in parts]), np.concatenate([p.lat for p in parts]),
                   np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
@@ -251,7 +251,8 @@ class FeatureColumns:
                   None if points else np.concatenate([p.lonlat_bounds for p in parts]),
                   geometry, attrs=attrs, source=parts[0].source)
         if not points:
-            out._projected = np.concatenate([p.projected() for p in parts])
+            out._projected = np.concatenate([p.projected() if p.geometry is not None else
+                                             np.full(len(p), None, dtype=object) for p in parts])
         return out
 
     # ------------------------------------------------------------------ reading
@@ -285,22 +286,30 @@ class FeatureColumns:
 
     def geometry_at(self, row: int):
         """The shapely geometry (WGS-84) of one row."""
-        if self.geometry is None:
-            return shapely.Point(float(self.lon[row]), float(self.lat[row]))
-        return self.geometry[row]
+        g = None if self.geometry is None else self.geometry[row]
+        return shapely.Point(float(self.lon[row]), float(self.lat[row])) if g is None else g
 
     def projected(self) -> np.ndarray:
-        """Geometries in EPSG:3857 (projected once, then kept). Point layers: points."""
+        """Geometries in EPSG:3857 (projected once, then kept). Rows of a point layer (and
+        point rows joined from one by :meth:`concat`) keep no geometry: ``None`` — their
+        position is ``x, y``."""
         if self._projected is None:
-            self._projected = shapely.points(self.x, self.y) if self.geometry is None else \
-                project(self.geometry)
+            if self.geometry is None:
+                self._projected = np.full(len(self), None, dtype=object)
+            else:
+                keep = ~shapely.is_missing(self.geometry)
+                out = np.full(len(self), None, dtype=object)
+                out[keep] = project(self.geometry[keep])
+                self._projected = out
         return self._projected
 
     def area(self) -> np.ndarray:
         """Projected area of polygon rows (0 for points and lines)."""
-        if self.geometry is None:
-            return np.zeros(len(self))
-        return np.where(self.kind == POLYGON, shapely.area(self.projected()), 0.0)
+        out = np.zeros(len(self))
+        if self.geometry is not None:
+            rows = np.flatnonzero(self.kind == POLYGON)
+            out[rows] = shapely.area(self.projected()[rows])
+        return out
 
     def merc_scale(self) -> np.ndarray:
         """Web-Mercator scale factor at each row (metres on the map per metre on the ground)."""
@@ -357,6 +366,7 @@ class FeatureColumns:
         for b in (self.merc_bounds, self.lonlat_bounds_):
             total += 0 if b is None else b.nbytes
         if self.geometry is not None:
+            total += self.geometry.nbytes
             total += int(shapely.get_num_coordinates(self.geometry).sum()) * 16 * 2
         total += sum(attr_nbytes(v) for v in self.attrs.values())
         if self._index is not None:

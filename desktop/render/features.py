@@ -162,13 +162,17 @@ class PlanCategoryRenderer(LayerRenderer):
 
     @staticmethod
     def _paint_shapes(painter, view, scene, run, shapes_idx, sel, hl, scale, opacity) -> None:
-        """Areas (largest first so small areas stay on top), lines, then selection outlines."""
+        """Areas (largest first so small areas stay on top), lines, then selection outlines.
+        Thousands of shapes (a user's layer) are drawn as one path per layer and kind."""
         owner = run.own.owner
         order = shapes_idx[np.argsort(-scene.area[shapes_idx], kind="stable")]
         polys = order[scene.kind[order] == POLYGON]
         lines = order[scene.kind[order] == LINE]
         painter.save()
         painter.setWorldTransform(view.transform(), True)
+        if len(polys) + len(lines) > BULK_SHAPES:
+            _bulk_shapes(painter, scene, run, polys, lines, scale, opacity)
+            polys = lines = polys[:0]
         for i in polys.tolist():
             k = int(owner[i])
             opacity(k)
@@ -383,6 +387,68 @@ class PlanCategoryRenderer(LayerRenderer):
             placer.try_place(font, cands, tw, th, name, black if selected else colors[li], halo,
                              opacity=run.layers[li].opacity, force=selected, counted=not selected,
                              over=float(k) + 1.0 if major[k] else None)
+
+
+BULK_SHAPES = 400
+
+
+def _area_pen(st: LayerStyle, scale: float, schematic: bool) -> QPen:
+    pen = QPen(st.qcolor().darker(115), 1.6 * scale)
+    pen.setCosmetic(True)
+    pen.setJoinStyle(Qt.RoundJoin)
+    if schematic:
+        pen.setStyle(Qt.DashLine)
+    return pen
+
+
+def _bulk_shapes(painter, scene, run, polys, lines, scale, opacity) -> None:
+    """Areas and lines as one path per (layer, schematic): one fill and one outline each
+    (overlapping areas of one layer are filled once), bottom layer first."""
+    owner = run.own.owner
+    for k in sorted(set(owner[polys].tolist()) | set(owner[lines].tolist()), reverse=True):
+        opacity(k)
+        st = run.styles[k]
+        for schematic in (False, True):
+            rows = polys[(owner[polys] == k) & (scene.schematic[polys] == schematic)]
+            if len(rows):
+                path = scene.combined_path(rows)
+                # fill without anti-aliasing, then a 1 px anti-aliased outline over its edge:
+                # Qt's cosmetic stroker draws 1 px lines some hundred times faster than wider
+                painter.setRenderHint(QPainter.Antialiasing, False)
+                painter.setPen(Qt.NoPen)
+                painter.setBrush(st.qcolor(28 if schematic else 60))
+                painter.drawPath(path)
+                painter.setRenderHint(QPainter.Antialiasing, True)
+                pen = _area_pen(st, scale, schematic)
+                pen.setWidthF(1.0 * scale)
+                painter.setPen(pen)
+                painter.setBrush(Qt.NoBrush)
+                painter.drawPath(path)
+                if schematic:
+                    brush = QBrush(st.qcolor(150), Qt.BDiagPattern)
+                    if scale != 1.0:
+                        brush.setTransform(QTransform.fromScale(scale, scale))
+                    painter.setPen(Qt.NoPen)
+                    painter.setBrush(brush)
+                    painter.drawPath(path)
+            rows = lines[(owner[lines] == k) & (scene.schematic[lines] == schematic)]
+            if len(rows):
+                path = scene.combined_path(rows)
+                casing = QPen(QColor(255, 255, 255, 230), 6.5 * scale)
+                casing.setCosmetic(True)
+                casing.setCapStyle(Qt.RoundCap)
+                casing.setJoinStyle(Qt.RoundJoin)
+                painter.setBrush(Qt.NoBrush)
+                painter.setPen(casing)
+                painter.drawPath(path)
+                pen = QPen(st.qcolor(), 3.8 * scale)
+                pen.setCosmetic(True)
+                pen.setCapStyle(Qt.FlatCap if schematic else Qt.RoundCap)
+                pen.setJoinStyle(Qt.RoundJoin)
+                if schematic:
+                    pen.setStyle(Qt.DashLine)
+                painter.setPen(pen)
+                painter.drawPath(path)
 
 
 def _thin(rows: np.ndarray, view: MapView, scene: MapScene, sel: np.ndarray, cw: float,

@@ -107,8 +107,7 @@ def render_frame(req: FrameRequest) -> Frame:
         frame.setDevicePixelRatio(dpr)
         p = QPainter(frame)
         paint_layers(p, v, ctx, layers[n_static:])
-        placer = place_labels(v, ctx, max_labels=int(350 * req.label_scale),
-                              max_tries=int(2500 * req.label_scale))
+        placer = place_labels(v, ctx, max_labels=int(350 * req.label_scale))
         draw_labels(p, placer, ctx)
         p.end()
     req.base_out = (base_key, base)

@@ -149,6 +149,8 @@ def draw_labels(painter: QPainter, placer: LabelPlacer, ctx: RenderContext) -> N
         dev = painter.device()
         dpr = float(dev.devicePixelRatioF()) if dev is not None else 1.0
         hw = 3.0 * scale
+        ctx.scene.prepare_labels([(lb.text, lb.font, lb.color, lb.halo) for lb in placer.placed],
+                                 hw, dpr)
         for lb in placer.placed:
             img = ctx.scene.label_sprite(lb.text, lb.font, lb.color, lb.halo, hw, dpr)
             if lb.opacity != painter.opacity():

@@ -22,13 +22,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath
 
 from planatlas.layers.columns import Categorical, FeatureColumns, StringColumn
 from planatlas.layers.model import CATEGORIES, Feature
 from planatlas.layers.stack import plan_ids, standard_stack
 
-from .paths import geom_path, project_geoms
+from .paths import geom_path, project_geoms, rings_of
 from .symbols import make_halo, make_sprite
 from .view import MapView
 
@@ -171,6 +171,7 @@ class MapScene:
         self._owners: dict[tuple, Ownership] = {}
         self._sprites: dict[tuple, QImage] = {}
         self._paths: dict[int, QPainterPath] = {}
+        self._rings: dict[int, list] = {}
         self._text_width: dict[tuple[str, int], float] = {}
         self._labels: dict[tuple, QImage] = {}
         self._memo: dict[Any, tuple[Any, Any]] = {}
@@ -236,6 +237,7 @@ class MapScene:
             self._build_features(None)
             self._owners.clear()
             self._paths.clear()
+            self._rings.clear()
             self._labels.clear()
             self.revision += 1
 
@@ -418,34 +420,38 @@ class MapScene:
             rec["paths"][bucket] = path
         return path
 
+    @staticmethod
+    def _label_key(text, font, color, halo, halo_w, dpr) -> tuple:
+        return (text, font.pixelSize(), font.bold(), font.letterSpacing(), color.rgba(),
+                halo.rgba(), round(halo_w, 2), dpr)
+
     def label_sprite(self, text: str, font: QFont, color: QColor, halo: QColor,
                      halo_w: float, dpr: float = 1.0) -> QImage:
         """A label with its halo, pre-rendered (raster devices draw labels as images)."""
-        key = (text, font.pixelSize(), font.bold(), font.letterSpacing(), color.rgba(),
-               halo.rgba(), round(halo_w, 2), dpr)
+        key = self._label_key(text, font, color, halo, halo_w, dpr)
         img = self._labels.get(key)
         if img is None:
-            if len(self._labels) > 20000:
-                self._labels.clear()
-            fm = QFontMetricsF(font)
-            pad = halo_w + 1
-            w = fm.horizontalAdvance(text) + 2 * pad + 2
-            h = fm.height() + 2 * pad
-            img = QImage(int(math.ceil(w * dpr)), int(math.ceil(h * dpr)),
-                         QImage.Format_ARGB32_Premultiplied)
-            img.setDevicePixelRatio(dpr)
-            img.fill(Qt.transparent)
-            p = QPainter(img)
-            p.setRenderHint(QPainter.Antialiasing, True)
-            path = QPainterPath()
-            path.addText(QPointF(pad, pad + fm.ascent()), font, text)
-            pen = QPen(halo, halo_w)
-            pen.setJoinStyle(Qt.RoundJoin)
-            p.strokePath(path, pen)
-            p.fillPath(path, color)
-            p.end()
-            self._labels[key] = img
+            self.prepare_labels([(text, font, color, halo)], halo_w, dpr)
+            img = self._labels[key]
         return img
+
+    def prepare_labels(self, items, halo_w: float, dpr: float = 1.0) -> None:
+        """Pre-render the (text, font, colour, halo colour) labels not cached yet, all at once:
+        the glyphs go onto one sheet, the halo is their coverage dilated by half the halo
+        width (a disc) in one numpy pass over the sheet, then each label is cut out. Same look
+        as a stroked outline, at a small fraction of the cost of stroking CJK glyph paths."""
+        todo, seen = [], set()
+        for text, font, color, halo in items:
+            key = self._label_key(text, font, color, halo, halo_w, dpr)
+            if key not in self._labels and key not in seen:
+                seen.add(key)
+                todo.append((key, text, font, color, halo))
+        if not todo:
+            return
+        if len(self._labels) + len(todo) > 20000:
+            self._labels.clear()
+        for key, img in zip((t[0] for t in todo), _label_images(todo, halo_w, dpr)):
+            self._labels[key] = img
 
     def path(self, i: int) -> QPainterPath:
         p = self._paths.get(i)
@@ -453,6 +459,22 @@ class MapScene:
             p = geom_path(self.geoms[i])
             self._paths[i] = p
         return p
+
+    def combined_path(self, rows: np.ndarray) -> QPainterPath:
+        """One path (map coordinates, winding fill) of the areas or lines ``rows``: rings
+        oriented so that overlapping areas unite and holes stay holes. Each row's rings are
+        made once, in bulk."""
+        missing = [int(i) for i in rows if int(i) not in self._rings]
+        if missing:
+            self._rings.update(zip(missing, rings_of(self.geoms[missing])))
+        path = QPainterPath()
+        path.setFillRule(Qt.WindingFill)
+        add = path.addPolygon
+        rings = self._rings
+        for i in rows.tolist():
+            for ring in rings[i]:
+                add(ring)
+        return path
 
     def sprite(self, shape: str, color: str, size: float, variant: str = "normal") -> QImage:
         key = (shape, color, round(size * 4) / 4, variant)
@@ -479,6 +501,93 @@ class MapScene:
             w = QFontMetricsF(font).horizontalAdvance(text)
             self._text_width[key] = w
         return w
+
+
+# ----------------------------------------------------------------------------- label images
+def _label_images(todo, halo_w: float, dpr: float) -> list[QImage]:
+    """Label images for ``todo`` [(key, text, font, colour, halo colour)] (see
+    MapScene.prepare_labels)."""
+    pad = halo_w + 1
+    boxes = []
+    for _key, text, font, _c, _h in todo:
+        fm = QFontMetricsF(font)
+        w = int(math.ceil((fm.horizontalAdvance(text) + 2 * pad + 2) * dpr))
+        h = int(math.ceil((fm.height() + 2 * pad) * dpr))
+        boxes.append((w, h, fm.ascent()))
+    # shelf packing onto one sheet, a pixel apart so halos do not touch
+    sheet_w = max(1024, max(b[0] for b in boxes) + 2)
+    spots, x, y, row_h = [], 0, 0, 0
+    for w, h, _a in boxes:
+        if x + w > sheet_w:
+            x, y, row_h = 0, y + row_h + 2, 0
+        spots.append((x, y))
+        x += w + 2
+        row_h = max(row_h, h)
+    sheet = QImage(sheet_w, y + row_h + 2, QImage.Format_ARGB32_Premultiplied)
+    sheet.fill(Qt.transparent)
+    p = QPainter(sheet)
+    p.setRenderHint(QPainter.Antialiasing, True)
+    p.scale(dpr, dpr)
+    for (_k, text, font, color, _h), (x, y), (_w, _hh, ascent) in zip(todo, spots, boxes):
+        path = QPainterPath()
+        path.addText(QPointF(x / dpr + pad, y / dpr + pad + ascent), font, text)
+        p.fillPath(path, color)
+    p.end()
+    bpl = sheet.bytesPerLine()
+    cover = np.frombuffer(sheet.constBits(), dtype=np.uint8, count=sheet.height() * bpl)
+    cover = cover.reshape(sheet.height(), bpl // 4, 4)[:, :sheet.width(), 3]
+    grown = _dilate(cover, halo_w * dpr / 2.0)
+    # the halo sheet: premultiplied halo colour at the dilated coverage (a table lookup per
+    # pixel), then the glyphs blended over it by Qt
+    merged = QImage(sheet.width(), sheet.height(), QImage.Format_ARGB32_Premultiplied)
+    target = np.frombuffer(merged.bits(), dtype=np.uint32,
+                           count=merged.height() * merged.bytesPerLine() // 4)
+    target = target.reshape(merged.height(), merged.bytesPerLine() // 4)[:, :merged.width()]
+    for hc in dict.fromkeys(t[4].rgba() for t in todo):
+        halo = QColor.fromRgba(hc)
+        a = (np.arange(256, dtype=np.uint32) * halo.alpha() + 127) // 255
+        lut = (a << 24) | (((a * halo.red() + 127) // 255) << 16) | \
+            (((a * halo.green() + 127) // 255) << 8) | ((a * halo.blue() + 127) // 255)
+        if hc == todo[0][4].rgba():
+            target[:] = lut[grown]
+        else:                                   # rare: labels with another halo colour
+            for t, (x, y), (w, h, _a) in zip(todo, spots, boxes):
+                if t[4].rgba() == hc:
+                    target[y:y + h, x:x + w] = lut[grown[y:y + h, x:x + w]]
+    p = QPainter(merged)
+    p.drawImage(0, 0, sheet)
+    p.end()
+    images = []
+    for (x, y), (w, h, _a) in zip(spots, boxes):
+        img = merged.copy(x, y, w, h)
+        img.setDevicePixelRatio(dpr)
+        images.append(img)
+    return images
+
+
+def _dilate(cover: np.ndarray, r: float) -> np.ndarray:
+    """Grey-level dilation of ``cover`` by a disc of radius ``r`` pixels (a square when the
+    disc is one: radius < 2, separable)."""
+    R = int(math.ceil(r))
+    grown = cover.copy()
+    if R == 1:
+        for axis in (1, 0):
+            src = grown.copy()
+            a = [slice(None)] * 2
+            b = [slice(None)] * 2
+            a[axis], b[axis] = slice(1, None), slice(None, -1)
+            np.maximum(grown[tuple(a)], src[tuple(b)], out=grown[tuple(a)])
+            np.maximum(grown[tuple(b)], src[tuple(a)], out=grown[tuple(b)])
+        return grown
+    H, W = cover.shape
+    for dy in range(-R, R + 1):
+        for dx in range(-R, R + 1):
+            if dx * dx + dy * dy > r * r + 0.25:
+                continue
+            src = cover[max(0, -dy):H - max(0, dy), max(0, -dx):W - max(0, dx)]
+            dst = grown[max(0, dy):H - max(0, -dy), max(0, dx):W - max(0, -dx)]
+            np.maximum(dst, src, out=dst)
+    return grown
 
 
 # ----------------------------------------------------------------------------- basemap records
