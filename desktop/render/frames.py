@@ -114,6 +114,39 @@ def render_frame(req: FrameRequest) -> Frame:
     return Frame(frame, v, req.key, (time.perf_counter() - t0) * 1000, req.serial)
 
 
+_WARM = False
+
+
+def warm_enums() -> None:
+    """Create, in the UI thread, every Qt enum type the painters use. PySide builds enum types
+    lazily on first attribute access, and two threads building them at once (the UI thread in
+    a paint event, the worker in a renderer) can crash the process; so the worker only ever
+    meets enum types that exist. The names are read from the painter modules' own source."""
+    global _WARM
+    if _WARM:
+        return
+    import re
+    from pathlib import Path
+
+    from PySide6 import QtCore, QtGui
+    here = Path(__file__).resolve().parent
+    names = set()
+    for path in [*here.glob("*.py"), here.parent / "page.py"]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        names |= set(re.findall(r"\b(Qt|Q[A-Z][A-Za-z]+)\.([A-Za-z][A-Za-z0-9_]*)\b", text))
+    for owner, attr in sorted(names):
+        cls = getattr(QtCore, owner, None) or getattr(QtGui, owner, None)
+        if isinstance(cls, type) or owner == "Qt":
+            try:
+                getattr(cls, attr)
+            except AttributeError:
+                pass
+    _WARM = True
+
+
 class FrameWorker(QObject):
     """Renders :class:`FrameRequest` s in one worker thread; ``frameReady(request)`` is
     delivered in the thread that owns the worker (the UI thread). A request waiting to start
@@ -122,6 +155,7 @@ class FrameWorker(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
+        warm_enums()
         self._cond = threading.Condition()
         self.running: FrameRequest | None = None
         self.pending: FrameRequest | None = None

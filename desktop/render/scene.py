@@ -21,14 +21,16 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainterPath
 
-from planatlas.layers.columns import Categorical, FeatureColumns, StringColumn
+from planatlas.layers.columns import Categorical, FeatureColumns
 from planatlas.layers.model import CATEGORIES, Feature
 from planatlas.layers.stack import plan_ids, standard_stack
 
-from .paths import geom_path, project_geoms, rings_of
+from .label_images import label_images
+from .paths import geom_path, rings_of
+from .records import GdfTable, IdIndex, Ids, basemap_records, char_counts, plan_areas_of
 from .symbols import make_halo, make_sprite
 from .view import MapView
 
@@ -56,76 +58,6 @@ class Ownership:
     keys: tuple[tuple[str, str], ...]
     visible: np.ndarray
     owner: np.ndarray
-
-
-class _Ids:
-    """Feature ids of a columnar scene as strings, without a Python string per row."""
-
-    def __init__(self, raw: np.ndarray):
-        self.raw = raw
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-    def __getitem__(self, i):
-        if isinstance(i, (int, np.integer)):
-            return str(self.raw[i])
-        return [str(v) for v in self.raw[i]]
-
-    def __iter__(self):
-        return (str(v) for v in self.raw.tolist())
-
-
-class _IdIndex:
-    """id -> row for a columnar scene: integer ids by binary search, others by a dict built on
-    first use."""
-
-    def __init__(self, raw: np.ndarray):
-        self.raw = raw
-        self.ints = raw.dtype.kind in "iu"
-        self._dict: dict[str, int] | None = None
-        if self.ints:
-            self.order = np.argsort(raw, kind="stable")
-            self.sorted = raw[self.order]
-
-    def get(self, fid, default=None):
-        if fid is None:
-            return default
-        if not self.ints:
-            if self._dict is None:
-                self._dict = {str(v): i for i, v in enumerate(self.raw.tolist())}
-            return self._dict.get(str(fid), default)
-        try:
-            v = int(str(fid))
-        except ValueError:
-            return default
-        if str(v) != str(fid):
-            return default
-        k = int(np.searchsorted(self.sorted, v))
-        return int(self.order[k]) if k < len(self.sorted) and self.sorted[k] == v else default
-
-    def __getitem__(self, fid) -> int:
-        i = self.get(fid)
-        if i is None:
-            raise KeyError(fid)
-        return i
-
-    def __contains__(self, fid) -> bool:
-        return self.get(fid) is not None
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-
-def _char_counts(names) -> np.ndarray:
-    """Number of characters of each name (UTF-8 continuation bytes not counted)."""
-    if isinstance(names, StringColumn):
-        if not len(names):
-            return np.zeros(0, dtype=np.int64)
-        lead = ((names.data & 0xC0) != 0x80).astype(np.int64)
-        csum = np.concatenate([[0], np.cumsum(lead)])
-        return csum[names.offsets[1:]] - csum[names.offsets[:-1]]
-    return np.array([len(n) for n in names], dtype=np.int64)
 
 
 class MapScene:
@@ -251,8 +183,8 @@ class MapScene:
             self.names: Any = [f.name for f in feats]
         else:
             raw = np.asarray(cols.ids)
-            self.ids = _Ids(raw)
-            self.index = _IdIndex(raw)
+            self.ids = Ids(raw)
+            self.index = IdIndex(raw)
             names = cols.attrs.get("name")
             self.names = names if names is not None else self.ids
         self.cols = cols
@@ -296,7 +228,7 @@ class MapScene:
         self.tier = trank                     # 0 national … 2 city-level, 3 other, 4 none
         raw = np.asarray(cols.ids)
         idkey = raw if raw.dtype.kind in "iu" else raw.astype(str)
-        keys = np.lexsort((idkey, _char_counts(self.names), -self.area, trank))
+        keys = np.lexsort((idkey, char_counts(self.names), -self.area, trank))
         self.label_rank = np.empty(n, dtype=np.int64)
         self.label_rank[keys] = np.arange(n)
 
@@ -319,13 +251,13 @@ class MapScene:
             return
         tables = getattr(basemap, "table", None)
         for name in ("districts", "cities", "water"):
-            tab = tables(name) if tables is not None else _GdfTable(getattr(basemap, name, None))
-            setattr(self, f"bm_{name}", _records(tab))
+            tab = tables(name) if tables is not None else GdfTable(getattr(basemap, name, None))
+            setattr(self, f"bm_{name}", basemap_records(tab))
         areas = getattr(basemap, "plan_areas_projected", None)
         if areas is not None:
             items = areas()
         else:
-            items = _plan_areas_of(getattr(basemap, "districts", None))
+            items = plan_areas_of(getattr(basemap, "districts", None))
         for pid, g in items:
             self.bm_plan_areas.append({"plan": pid, "geom": g, "paths": {}, "bounds": g.bounds})
 
@@ -391,7 +323,7 @@ class MapScene:
         rows = np.sort(self.rows_in(*view.extent()))
         if visible is not None:
             rows = rows[visible[rows]]
-        return self.ids[rows] if isinstance(self.ids, _Ids) else [self.ids[i] for i in rows]
+        return self.ids[rows] if isinstance(self.ids, Ids) else [self.ids[i] for i in rows]
 
     def screen_position(self, view: MapView, fid: str) -> tuple[float, float]:
         """Pixel position of a feature's anchor (symbol centre / label point)."""
@@ -450,7 +382,7 @@ class MapScene:
             return
         if len(self._labels) + len(todo) > 20000:
             self._labels.clear()
-        for key, img in zip((t[0] for t in todo), _label_images(todo, halo_w, dpr)):
+        for key, img in zip((t[0] for t in todo), label_images(todo, halo_w, dpr)):
             self._labels[key] = img
 
     def path(self, i: int) -> QPainterPath:
@@ -501,141 +433,3 @@ class MapScene:
             w = QFontMetricsF(font).horizontalAdvance(text)
             self._text_width[key] = w
         return w
-
-
-# ----------------------------------------------------------------------------- label images
-def _label_images(todo, halo_w: float, dpr: float) -> list[QImage]:
-    """Label images for ``todo`` [(key, text, font, colour, halo colour)] (see
-    MapScene.prepare_labels)."""
-    pad = halo_w + 1
-    boxes = []
-    for _key, text, font, _c, _h in todo:
-        fm = QFontMetricsF(font)
-        w = int(math.ceil((fm.horizontalAdvance(text) + 2 * pad + 2) * dpr))
-        h = int(math.ceil((fm.height() + 2 * pad) * dpr))
-        boxes.append((w, h, fm.ascent()))
-    # shelf packing onto one sheet, a pixel apart so halos do not touch
-    sheet_w = max(1024, max(b[0] for b in boxes) + 2)
-    spots, x, y, row_h = [], 0, 0, 0
-    for w, h, _a in boxes:
-        if x + w > sheet_w:
-            x, y, row_h = 0, y + row_h + 2, 0
-        spots.append((x, y))
-        x += w + 2
-        row_h = max(row_h, h)
-    sheet = QImage(sheet_w, y + row_h + 2, QImage.Format_ARGB32_Premultiplied)
-    sheet.fill(Qt.transparent)
-    p = QPainter(sheet)
-    p.setRenderHint(QPainter.Antialiasing, True)
-    p.scale(dpr, dpr)
-    for (_k, text, font, color, _h), (x, y), (_w, _hh, ascent) in zip(todo, spots, boxes):
-        path = QPainterPath()
-        path.addText(QPointF(x / dpr + pad, y / dpr + pad + ascent), font, text)
-        p.fillPath(path, color)
-    p.end()
-    bpl = sheet.bytesPerLine()
-    cover = np.frombuffer(sheet.constBits(), dtype=np.uint8, count=sheet.height() * bpl)
-    cover = cover.reshape(sheet.height(), bpl // 4, 4)[:, :sheet.width(), 3]
-    grown = _dilate(cover, halo_w * dpr / 2.0)
-    # the halo sheet: premultiplied halo colour at the dilated coverage (a table lookup per
-    # pixel), then the glyphs blended over it by Qt
-    merged = QImage(sheet.width(), sheet.height(), QImage.Format_ARGB32_Premultiplied)
-    target = np.frombuffer(merged.bits(), dtype=np.uint32,
-                           count=merged.height() * merged.bytesPerLine() // 4)
-    target = target.reshape(merged.height(), merged.bytesPerLine() // 4)[:, :merged.width()]
-    for hc in dict.fromkeys(t[4].rgba() for t in todo):
-        halo = QColor.fromRgba(hc)
-        a = (np.arange(256, dtype=np.uint32) * halo.alpha() + 127) // 255
-        lut = (a << 24) | (((a * halo.red() + 127) // 255) << 16) | \
-            (((a * halo.green() + 127) // 255) << 8) | ((a * halo.blue() + 127) // 255)
-        if hc == todo[0][4].rgba():
-            target[:] = lut[grown]
-        else:                                   # rare: labels with another halo colour
-            for t, (x, y), (w, h, _a) in zip(todo, spots, boxes):
-                if t[4].rgba() == hc:
-                    target[y:y + h, x:x + w] = lut[grown[y:y + h, x:x + w]]
-    p = QPainter(merged)
-    p.drawImage(0, 0, sheet)
-    p.end()
-    images = []
-    for (x, y), (w, h, _a) in zip(spots, boxes):
-        img = merged.copy(x, y, w, h)
-        img.setDevicePixelRatio(dpr)
-        images.append(img)
-    return images
-
-
-def _dilate(cover: np.ndarray, r: float) -> np.ndarray:
-    """Grey-level dilation of ``cover`` by a disc of radius ``r`` pixels (a square when the
-    disc is one: radius < 2, separable)."""
-    R = int(math.ceil(r))
-    grown = cover.copy()
-    if R == 1:
-        for axis in (1, 0):
-            src = grown.copy()
-            a = [slice(None)] * 2
-            b = [slice(None)] * 2
-            a[axis], b[axis] = slice(1, None), slice(None, -1)
-            np.maximum(grown[tuple(a)], src[tuple(b)], out=grown[tuple(a)])
-            np.maximum(grown[tuple(b)], src[tuple(a)], out=grown[tuple(b)])
-        return grown
-    H, W = cover.shape
-    for dy in range(-R, R + 1):
-        for dx in range(-R, R + 1):
-            if dx * dx + dy * dy > r * r + 0.25:
-                continue
-            src = cover[max(0, -dy):H - max(0, dy), max(0, -dx):W - max(0, dx)]
-            dst = grown[max(0, dy):H - max(0, -dy), max(0, dx):W - max(0, -dx)]
-            np.maximum(dst, src, out=dst)
-    return grown
-
-
-# ----------------------------------------------------------------------------- basemap records
-class _GdfTable:
-    """A GeoDataFrame seen as a basemap table (for basemaps handed in as GeoDataFrames)."""
-
-    def __init__(self, gdf):
-        self.gdf = gdf
-
-    def __len__(self) -> int:
-        return 0 if self.gdf is None else len(self.gdf)
-
-    def projected(self) -> np.ndarray:
-        return project_geoms(list(self.gdf.geometry))
-
-    def values(self, name: str) -> list:
-        if name not in self.gdf.columns:
-            return [None] * len(self.gdf)
-        return list(self.gdf[name])
-
-
-def _records(tab) -> list[dict[str, Any]]:
-    if tab is None or len(tab) == 0:
-        return []
-    geoms = tab.projected()
-    names, plans, kinds = tab.values("name"), tab.values("plan"), tab.values("kind")
-    out = []
-    for k, g in enumerate(geoms):
-        if g is None or g.is_empty:
-            continue
-        name = names[k] if isinstance(names[k], str) else None
-        lp = g.representative_point() if g.geom_type.endswith("Polygon") else \
-            g.interpolate(0.5, normalized=True) if "Line" in g.geom_type else g.centroid
-        out.append({"geom": g, "paths": {}, "name": name, "bounds": g.bounds,
-                    "label": (lp.x, lp.y), "area": g.area, "kind": g.geom_type,
-                    "plan": plans[k] if isinstance(plans[k], str) else None, "wkind": kinds[k]})
-    return out
-
-
-def _plan_areas_of(d) -> list[tuple[str, Any]]:
-    """(plan, projected union of its districts) from a districts GeoDataFrame."""
-    if d is None or not len(d) or "plan" not in d.columns:
-        return []
-    out = []
-    for pid in sorted({p for p in d["plan"] if isinstance(p, str) and p}):
-        geom = shapely.union_all(list(d[d["plan"] == pid].geometry), grid_size=1e-6)
-        out.append((pid, project_geoms([geom])[0]))
-    return out
-
-
-
