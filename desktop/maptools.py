@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyproj import Geod
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen
 
@@ -24,7 +23,7 @@ if TYPE_CHECKING:      # pragma: no cover
 __all__ = ["MapTool", "PanTool", "MeasureTool", "TOOLS", "register_tool", "format_distance",
            "geodesic_length"]
 
-_GEOD = Geod(ellps="WGS84")
+_GEOD = None          # pyproj.Geod(ellps="WGS84"), made on first use
 
 
 def geodesic_length(lonlats) -> float:
@@ -32,6 +31,10 @@ def geodesic_length(lonlats) -> float:
     pts = list(lonlats)
     if len(pts) < 2:
         return 0.0
+    global _GEOD
+    if _GEOD is None:
+        from pyproj import Geod
+        _GEOD = Geod(ellps="WGS84")
     return float(_GEOD.line_length([q[0] for q in pts], [q[1] for q in pts]))
 
 
