@@ -10,6 +10,7 @@ bookmarks) persist in QSettings.
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import sys
@@ -18,18 +19,25 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QInputDialog, QLabel, QMainWindow, QMessageBox, QToolBar,
+    QApplication, QDockWidget, QLabel, QMainWindow, QToolBar,
     QWidget,
 )
 
 from planatlas.desktop import i18n
+from planatlas.desktop.bookmarks import BookmarksMixin
 from planatlas.layers.errors import InputError, OperationError
 from planatlas.desktop.canvas import MapCanvas, format_distance
+from planatlas.desktop.coordbar import CoordinateReadout
 from planatlas.desktop.fonts import ensure_fonts
 from planatlas.desktop.i18n import tr
 from planatlas.desktop.render import MapView
+from planatlas.desktop.startup import (
+    FirstFrame, default_layout, fit_to_screen, install_qt_translations, quit_on_sigint,
+)
 from planatlas.desktop.state import AtlasState
 from planatlas.layers.stack import plan_layer_id
+
+from .plaintext import critical
 
 __all__ = ["MainWindow", "main", "ORG", "APP"]
 
@@ -37,8 +45,8 @@ ORG = "PlanAtlas"
 APP = "PlanAtlas"
 SETTINGS_VERSION = 1
 
-# the docked panels, built after the map's first paint (or on first use): attribute ->
-# (dock, module, class, area, how it follows a language change)
+# the docked panels: attribute -> (dock, module, class, area, how it follows a language change).
+# `planatlas` builds them after the map's first paint; any use builds one at once.
 PANELS = {
     "layers_panel": ("layers", "layers_panel", "LayersPanel", Qt.LeftDockWidgetArea, "rebuild"),
     "search_panel": ("search", "search_panel", "SearchPanel", Qt.LeftDockWidgetArea, "retranslate"),
@@ -48,13 +56,7 @@ PANELS = {
 }
 
 
-def _wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
-    from planatlas.layers.crs import wgs84_to_gcj02
-    g = wgs84_to_gcj02(lon, lat)
-    return float(g[0]), float(g[1])
-
-
-class MainWindow(QMainWindow):
+class MainWindow(BookmarksMixin, QMainWindow):
     def __init__(self, atlas: Any, *, settings: QSettings | None = None, persist: bool = True,
                  restore: bool = True, parent: QWidget | None = None, live: bool | None = None,
                  panels_after_paint: bool = False):
@@ -67,6 +69,7 @@ class MainWindow(QMainWindow):
         if lang not in i18n.LANGUAGES:
             lang = "zh"
         i18n.set_language(lang)
+        install_qt_translations(lang)
         self.state = AtlasState(atlas, parent=self)
         self.state.language = lang
         self.canvas = MapCanvas(self.state, self)
@@ -91,12 +94,17 @@ class MainWindow(QMainWindow):
         self.user_bookmarks: list[dict[str, Any]] = []
         self.state.selectionChanged.connect(self._selection_status)
         self.state.currentFeatureChanged.connect(self._show_feature_dock)
+        self.state.selectionChanged.connect(
+            lambda ids: self._show_feature_dock(ids[0]) if len(ids) == 1 else None)
         self.state.clauseChanged.connect(self._show_plan_dock)
         self.state.viewChanged.connect(self._view_status)
         self.canvas.cursorMoved.connect(self._cursor_status)
         self.canvas.measureChanged.connect(self._measure_status)
         self.resize(1500, 950)
+        fit_to_screen(self)                       # a small screen: the default size fits it
         self._restored_view: MapView | None = None
+        self._pending_plan: str | None = None     # framed once the map has its real size
+        self.first_frame: FirstFrame | None = None
         if restore:
             self.restore_settings()
         self.retranslate()
@@ -113,7 +121,6 @@ class MainWindow(QMainWindow):
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
     def _panel(self, attr: str) -> QWidget:
-        import importlib
         dock, module, cls, _area, _r = PANELS[attr]
         widget = getattr(importlib.import_module(f"planatlas.desktop.{module}"), cls)(self.state)
         self.__dict__[attr] = widget
@@ -123,11 +130,16 @@ class MainWindow(QMainWindow):
         return widget
 
     def build_panels(self) -> None:
-        """Build the docked panels not built yet (after the map's first paint: the map shows
-        first, the panels fill in a moment later)."""
+        """Build the docked panels not built yet (`planatlas` does it after the map's first
+        paint: the map shows first, the panels fill in a moment later)."""
         for attr in PANELS:
             if attr not in self.__dict__:
                 self._panel(attr)
+
+    def _show_plan(self, plan_id: str) -> None:
+        self._shown_plan = plan_id
+        if "plan_panel" in self.__dict__:
+            self.plan_panel.show_plan(plan_id)
 
     def _dock(self, name: str, widget: QWidget, area) -> QDockWidget:
         d = QDockWidget(self)
@@ -160,11 +172,14 @@ class MainWindow(QMainWindow):
                   "Ctrl+J")
         self._act("act.clear_selection", self.state.clear_selection, "Ctrl+Shift+A")
         tools = QActionGroup(self)
-        pan = self._act("act.pan", lambda: c.set_tool("pan"), "P", checkable=True)
-        meas = self._act("act.measure", lambda: c.set_tool("measure"), "M", checkable=True)
+        pan = self._act("act.pan", lambda: self.set_map_tool("pan"), "P", checkable=True)
+        meas = self._act("act.measure", lambda: self.set_map_tool("measure"), "M", checkable=True)
+        area = self._act("act.measure_area", lambda: self.set_map_tool("measure_area"), "Shift+M",
+                         checkable=True)
         pan.setChecked(True)
-        tools.addAction(pan)
-        tools.addAction(meas)
+        for a in (pan, meas, area):
+            tools.addAction(a)
+        self._act("act.search", self._focus_search, QKeySequence.Find)
         self._act("act.add_bookmark", self.add_bookmark_dialog, "Ctrl+D")
         langs = QActionGroup(self)
         for lang in i18n.LANGUAGES:
@@ -201,8 +216,8 @@ class MainWindow(QMainWindow):
         self.menu_view.addSeparator()
         self.menu_view.addAction(self._act("act.targets", self.open_targets, "Ctrl+T"))
         self.menu_tools = mb.addMenu("")
-        self.menu_tools.addAction(pan)
-        self.menu_tools.addAction(meas)
+        for a in (pan, meas, area, self.actions_by_key["act.search"]):
+            self.menu_tools.addAction(a)
         self.menu_bookmarks = mb.addMenu("")
         self.menu_bookmarks.aboutToShow.connect(self._fill_bookmarks)
         self._fill_bookmarks()
@@ -212,10 +227,27 @@ class MainWindow(QMainWindow):
         for k in ("act.zoom_in", "act.zoom_out", "act.zoom_full", "act.zoom_selection"):
             tb.addAction(self.actions_by_key[k])
         tb.addSeparator()
-        tb.addAction(pan)
-        tb.addAction(meas)
+        for a in (pan, meas, area):
+            tb.addAction(a)
         self.addToolBar(Qt.TopToolBarArea, tb)
         self.toolbar = tb
+
+    def set_map_tool(self, name: str) -> None:
+        """Make a map tool active (toolbar, Tools menu and the map's right-click menu)."""
+        tool = self.canvas.set_tool(name)
+        if name == "measure_area" and not getattr(tool, "_status_connected", False):
+            tool.signals.changed.connect(self._area_status)
+            tool._status_connected = True
+        key = {"pan": "act.pan", "measure": "act.measure", "measure_area": "act.measure_area"}
+        if name in key:
+            self.actions_by_key[key[name]].setChecked(True)
+        self._measure_status(0.0, 0)
+
+    def _focus_search(self) -> None:
+        self.docks["search"].show()
+        self.docks["search"].raise_()
+        self.search_panel.edit.setFocus()
+        self.search_panel.edit.selectAll()
 
     def open_targets(self):
         from planatlas.desktop.targets_window import open_targets_window
@@ -300,8 +332,8 @@ class MainWindow(QMainWindow):
         self.lbl_measure = QLabel()
         self.lbl_selected = QLabel()
         self.lbl_zoom = QLabel()
-        self.lbl_coords = QLabel()
-        self.lbl_coords.setMinimumWidth(420)
+        shown = str(self.settings.value("ui/coordinates", "wgs84,gcj02,bd09,cgcs2000")).split(",")
+        self.lbl_coords = CoordinateReadout(self.canvas, shown=shown)
         sb.addWidget(self.lbl_hint, 1)
         sb.addPermanentWidget(self.lbl_measure)
         sb.addPermanentWidget(self.lbl_selected)
@@ -323,6 +355,7 @@ class MainWindow(QMainWindow):
         self.menu_tools.setTitle(tr("menu.tools"))
         self.menu_bookmarks.setTitle(tr("menu.bookmarks"))
         self.lbl_hint.setText(tr("tool.hint"))
+        self.lbl_coords.retranslate()
         for attr, (*_rest, follow) in PANELS.items():
             if attr in self.__dict__:            # panels not built yet start in the language
                 getattr(self.__dict__[attr], follow)()
@@ -332,11 +365,12 @@ class MainWindow(QMainWindow):
 
     def set_language(self, lang: str) -> None:
         i18n.set_language(lang)
+        install_qt_translations(lang)
         self.state.set_language(lang)
         self.actions_by_key[f"act.lang_{lang}"].setChecked(True)
         self.retranslate()
 
-    # ------------------------------------------------------------------ plans / bookmarks
+    # ------------------------------------------------------------------ plans
     def _default_plan(self) -> str | None:
         scene = self.state.scene
         best, n = None, -1
@@ -365,71 +399,24 @@ class MainWindow(QMainWindow):
         return bbox
 
     def frame_plan(self, plan_id: str | None) -> None:
+        """Show the plan's area and its text. Before the window is shown (its map is not yet
+        its real size) the plan is framed when it is."""
+        if plan_id:
+            self.plan_bbox(plan_id)                 # KeyError for an unknown plan, now
+        if not self._layout_done:
+            self._pending_plan = plan_id or None
+            if plan_id:
+                self._show_plan(plan_id)
+            return
         if not plan_id:
             self.canvas.zoom_full()
             return
         self.state.frame(self.plan_bbox(plan_id))
-        self._shown_plan = plan_id
-        if "plan_panel" in self.__dict__:
-            self.plan_panel.show_plan(plan_id)
-
-    def _fill_bookmarks(self) -> None:
-        m = self.menu_bookmarks
-        m.clear()
-        head = m.addAction(tr("bookmarks.plans"))
-        head.setEnabled(False)
-        for pid, plan in self.atlas.plans.items():
-            try:
-                self.plan_bbox(pid)
-            except KeyError:
-                continue
-            r = plan.region
-            a = m.addAction(f"{r.district or r.city or pid}  ({pid})")
-            a.triggered.connect(lambda _c=False, p=pid: self.frame_plan(p))
-        m.addSeparator()
-        head = m.addAction(tr("bookmarks.user"))
-        head.setEnabled(False)
-        for bm in self.user_bookmarks if hasattr(self, "user_bookmarks") else []:
-            a = m.addAction(bm["name"])
-            a.triggered.connect(lambda _c=False, b=tuple(bm["bbox"]): self.state.frame(b))
-        m.addSeparator()
-        m.addAction(self.actions_by_key["act.add_bookmark"])
-        rm = m.addMenu(tr("act.remove_bookmark"))
-        if not getattr(self, "user_bookmarks", None):
-            rm.addAction(tr("bookmarks.none")).setEnabled(False)
-        for i, bm in enumerate(getattr(self, "user_bookmarks", [])):
-            a = rm.addAction(bm["name"])
-            a.triggered.connect(lambda _c=False, k=i: self.remove_bookmark(k))
-
-    def add_bookmark(self, name: str, bbox: tuple[float, float, float, float] | None = None) -> None:
-        name = name.strip()
-        if not name:
-            raise ValueError("a bookmark needs a name")
-        if bbox is None:
-            bbox = self.canvas.view.extent_lonlat()
-        self.user_bookmarks = [b for b in self.user_bookmarks if b["name"] != name]
-        self.user_bookmarks.append({"name": name, "bbox": [float(v) for v in bbox]})
-        self._save_bookmarks()
-
-    def remove_bookmark(self, index: int) -> None:
-        del self.user_bookmarks[index]
-        self._save_bookmarks()
-
-    def _save_bookmarks(self) -> None:
-        if self.persist:
-            self.settings.setValue("bookmarks", json.dumps(self.user_bookmarks, ensure_ascii=False))
-            self.settings.sync()
-
-    def add_bookmark_dialog(self) -> None:
-        name, ok = QInputDialog.getText(self, tr("act.add_bookmark"), tr("bookmarks.name"))
-        if ok and name.strip():
-            self.add_bookmark(name)
+        self._show_plan(plan_id)
 
     # ------------------------------------------------------------------ status bar
     def _cursor_status(self, lon: float, lat: float) -> None:
-        glon, glat = _wgs_to_gcj(lon, lat)
-        self.lbl_coords.setText(f"{tr('status.wgs84')} {lon:.5f}, {lat:.5f}   "
-                                f"{tr('status.gcj02')} {glon:.5f}, {glat:.5f}")
+        self.lbl_coords.show_point(lon, lat)
 
     def _view_status(self, view: MapView) -> None:
         m = view.ground_resolution()
@@ -444,11 +431,23 @@ class MainWindow(QMainWindow):
             self.lbl_measure.setText(tr("status.measure", d=format_distance(metres), n=segments))
         elif self.canvas.tool == "measure":
             self.lbl_measure.setText(tr("status.measure_hint"))
+        elif self.canvas.tool == "measure_area":
+            self.lbl_measure.setText(tr("status.area_hint"))
         else:
             self.lbl_measure.setText("")
 
+    def _area_status(self, area: float, perimeter: float, vertices: int) -> None:
+        from planatlas.desktop.maptools import format_area
+        if vertices:
+            self.lbl_measure.setText(tr("status.area", a=format_area(area),
+                                        p=format_distance(perimeter), n=vertices))
+        else:
+            self._measure_status(0.0, 0)
+
     def _show_feature_dock(self, fid: str) -> None:
-        if fid:
+        """A feature picked on the map or in a list shows its details; one that became current
+        because a clause or target was picked does not hide that clause's text."""
+        if fid and not self.state.clause:
             self.docks["feature"].raise_()
 
     def _show_plan_dock(self, cid: str) -> None:
@@ -461,6 +460,7 @@ class MainWindow(QMainWindow):
         geo = s.value("window/geometry")
         if geo is not None:
             self.restoreGeometry(geo)
+            fit_to_screen(self)
         st = s.value("window/state")
         if st is not None:
             self.restoreState(st, SETTINGS_VERSION)
@@ -503,17 +503,13 @@ class MainWindow(QMainWindow):
                                            ensure_ascii=False))
         s.setValue("map/extent", json.dumps(self.canvas.view.to_dict()))
         s.setValue("ui/language", i18n.language())
+        s.setValue("ui/coordinates", ",".join(self.lbl_coords.shown))
         s.setValue("bookmarks", json.dumps(self.user_bookmarks, ensure_ascii=False))
         s.sync()
 
     def default_layout(self) -> None:
-        """Dock sizes for a first start (a saved layout replaces them)."""
-        w, h = max(self.width(), 800), max(self.height(), 600)
-        self.resizeDocks([self.docks["layers"], self.docks["feature"]],
-                         [min(300, w // 5), min(400, w // 4)], Qt.Horizontal)
-        self.resizeDocks([self.docks["sites"]], [min(220, h // 4)], Qt.Vertical)
-        self.resizeDocks([self.docks["layers"], self.docks["search"]],
-                         [int(h * 0.62), int(h * 0.16)], Qt.Vertical)
+        """Dock sizes for a first start (a saved layout replaces them): ``startup.default_layout``."""
+        default_layout(self)
 
     def showEvent(self, ev) -> None:
         super().showEvent(ev)
@@ -521,6 +517,10 @@ class MainWindow(QMainWindow):
             self._layout_done = True
             if self.settings.value("window/state") is None or not self.persist:
                 self.default_layout()
+            if self._pending_plan:
+                self.first_frame = FirstFrame(self.canvas, self.plan_bbox(self._pending_plan))
+                self._show_plan(self._pending_plan)
+                self._pending_plan = None
 
     def closeEvent(self, ev) -> None:
         self.store_link.stop()
@@ -538,6 +538,7 @@ def main(*, plan: str | None = None, lang: str | None = None, reset: bool = Fals
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "planatlas"])
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
+    quit_on_sigint(app)
     ensure_fonts()
     settings = QSettings(ORG, APP)
     if reset:
@@ -546,11 +547,12 @@ def main(*, plan: str | None = None, lang: str | None = None, reset: bool = Fals
         if lang not in i18n.LANGUAGES:
             raise InputError(f"--lang must be one of {', '.join(i18n.LANGUAGES)}, got {lang!r}")
         settings.setValue("ui/language", lang)
+    settings.sync()
     try:
         from planatlas.desktop.store_live import load_atlas_noting
         atlas, notices = load_atlas_noting()
     except Exception as exc:  # noqa: BLE001 - show the reason instead of a traceback
-        QMessageBox.critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
+        critical(None, "PlanAtlas", f"无法加载数据 / cannot load the atlas:\n{exc}")
         raise OperationError(f"cannot load the atlas: {exc}") from None
     if plan and plan not in atlas.plans:
         raise InputError(f"unknown plan {plan!r}; known plans: {', '.join(atlas.plans)}")
@@ -559,4 +561,10 @@ def main(*, plan: str | None = None, lang: str | None = None, reset: bool = Fals
         win.frame_plan(plan)
     win.show()
     win.store_link.show_notices(notices)     # a quarantined store, offline work: said, not hidden
+    return run_event_loop(app, win)
+
+
+def run_event_loop(app, win) -> int:
+    """``app.exec()`` (a separate function so a test can drive the window ``main`` built)."""
+    del win
     return app.exec()

@@ -7,32 +7,27 @@ finished and was not cancelled, so a cancelled export leaves nothing behind and 
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-    QLineEdit, QMessageBox, QProgressDialog, QPushButton, QWidget,
+    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
+    QProgressDialog, QPushButton, QSpinBox, QWidget,
 )
 
+from planatlas.layers.errors import OperationError, PlanAtlasError
 from planatlas.layers.export.data import CRS_CHOICES, CRS_LABELS, FORMATS
+from planatlas.layers.fsutil import DurableTemp
 
-from .i18n import language
+from .i18n import crs_label, language
+from .plaintext import warn
 
 PAPERS = ("A4", "A3", "A2", "1920x1080px", "1600x900px")
 
 
 def _t(zh: str, en: str) -> str:
     return en if language() == "en" else zh
-
-
-def _temp_beside(target: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    return Path(tmp)
 
 
 class _Worker(QObject):
@@ -50,8 +45,16 @@ class _Worker(QObject):
 
 
 def run_in_thread(parent: QWidget, title: str, target: Path, work: Callable[[Path], dict]) -> dict | None:
-    """Run a Qt-free export ``work(tmp_path)`` in a worker thread behind a cancellable busy dialog."""
-    tmp = _temp_beside(target)
+    """Run a Qt-free export ``work(tmp_path)`` in a worker thread behind a cancellable busy dialog.
+
+    ``tmp_path`` is a locked temporary file beside ``target`` (:class:`DurableTemp`); it replaces
+    ``target`` (checked and fsync'ed) only when the work finished and was not cancelled."""
+    try:
+        temp = DurableTemp(target)
+    except OperationError as exc:
+        warn(parent, title, exc)
+        return None
+    tmp = temp.path
     progress = QProgressDialog(_t("正在导出…", "Exporting…"), _t("取消", "Cancel"), 0, 0, parent)
     progress.setWindowTitle(title)
     progress.setWindowModality(Qt.WindowModal)
@@ -73,13 +76,17 @@ def run_in_thread(parent: QWidget, title: str, target: Path, work: Callable[[Pat
     cancelled = progress.wasCanceled() and "result" not in outcome
     thread.wait()
     if cancelled or progress.wasCanceled():
-        tmp.unlink(missing_ok=True)
+        temp.discard()
         return None
     if outcome.get("error") is not None:
-        tmp.unlink(missing_ok=True)
-        QMessageBox.warning(parent, title, str(outcome["error"]))
+        temp.discard()
+        warn(parent, title, outcome["error"])
         return None
-    os.replace(tmp, target)
+    try:
+        temp.commit()
+    except OperationError as exc:
+        warn(parent, title, exc)
+        return None
     result = dict(outcome["result"] or {})
     result["path"] = str(target)
     return result
@@ -105,8 +112,8 @@ def run_map_export(parent: QWidget, atlas, target: Path, **options) -> dict | No
         return export_map(atlas, options.pop("plans"), target, progress=step, **options)
     except ExportCancelled:
         return None
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        QMessageBox.warning(parent, title, str(exc))
+    except (PlanAtlasError, OSError, ValueError, KeyError, RuntimeError) as exc:
+        warn(parent, title, exc)
         return None
     finally:
         progress.reset()
@@ -136,13 +143,16 @@ class _PathRow(QWidget):
 class ExportDialog(QDialog):
     """Options for one kind of export: ``kind`` is "map", "html" or "data"."""
 
-    def __init__(self, kind: str, plans: list[str], parent=None):
+    def __init__(self, kind: str, plans: list[str], parent=None, *, names: list[str] | None = None):
+        """``names``: the plans' names in the UI language (the default file name uses them)."""
         super().__init__(parent)
         self.kind = kind
         self.setWindowTitle({"map": _t("导出地图", "Export map"), "html": _t("导出交互式网页地图", "Export HTML map"),
                              "data": _t("导出数据", "Export data")}[kind])
         form = QFormLayout(self)
-        stem = "planatlas-" + "-".join(plans[:3]) if plans else "planatlas"
+        label = names if names is not None else plans
+        stem = (_t("规划图谱-", "planatlas-") + "-".join(n.replace(" ", "") for n in label[:3])) \
+            if label else _t("规划图谱", "planatlas")
         if kind == "map":
             self.format = QComboBox()
             self.format.addItems(["png", "pdf", "svg"])
@@ -150,16 +160,18 @@ class ExportDialog(QDialog):
             self.paper.setEditable(True)
             self.paper.addItems(PAPERS)
             self.orientation = QComboBox()
-            self.orientation.addItems(["landscape", "portrait"])
-            self.dpi = QDoubleSpinBox()
+            self.orientation.addItem(_t("横向", "Landscape"), "landscape")
+            self.orientation.addItem(_t("纵向", "Portrait"), "portrait")
+            self.dpi = QSpinBox()                    # whole dots per inch: "300", not "300.00"
             self.dpi.setRange(36, 1200)
+            self.dpi.setSingleStep(50)
             self.dpi.setValue(300)
             self.title_edit = QLineEdit()
             self.subtitle_edit = QLineEdit()
             form.addRow(_t("格式", "Format"), self.format)
             form.addRow(_t("纸张", "Paper"), self.paper)
             form.addRow(_t("方向", "Orientation"), self.orientation)
-            form.addRow("DPI", self.dpi)
+            form.addRow(_t("分辨率（DPI）", "Resolution (DPI)"), self.dpi)
             form.addRow(_t("标题", "Title"), self.title_edit)
             form.addRow(_t("副标题", "Subtitle"), self.subtitle_edit)
             self.out = _PathRow(f"{stem}.png", "PNG (*.png);;PDF (*.pdf);;SVG (*.svg)")
@@ -169,15 +181,16 @@ class ExportDialog(QDialog):
             self.format.addItems(list(FORMATS))
             self.crs = QComboBox()
             for c in CRS_CHOICES:
-                self.crs.addItem(CRS_LABELS.get(c, c), c)
+                self.crs.addItem(crs_label(c) if c in ("wgs84", "gcj02", "bd09", "cgcs2000")
+                                 else CRS_LABELS.get(c, c), c)
             form.addRow(_t("格式", "Format"), self.format)
             form.addRow(_t("坐标系", "Coordinates"), self.crs)
-            self.out = _PathRow(f"{stem}.geojson", "All (*)")
+            self.out = _PathRow(f"{stem}.geojson", _t("所有文件", "All files") + " (*)")
             self.format.currentTextChanged.connect(self._sync_suffix)
         else:
             self.title_edit = QLineEdit()
             form.addRow(_t("标题", "Title"), self.title_edit)
-            self.out = _PathRow(f"{stem}.html", "HTML (*.html)")
+            self.out = _PathRow(f"{stem}.html", _t("网页", "Web page") + " (*.html)")
         form.addRow(_t("输出文件", "Output file"), self.out)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
@@ -192,7 +205,7 @@ class ExportDialog(QDialog):
         opts: dict = {"out": self.out.path()}
         if self.kind == "map":
             opts.update(fmt=self.format.currentText(), paper=self.paper.currentText().strip(),
-                        orientation=self.orientation.currentText(), dpi=self.dpi.value(),
+                        orientation=self.orientation.currentData(), dpi=float(self.dpi.value()),
                         title=self.title_edit.text() or None, subtitle=self.subtitle_edit.text() or None)
         elif self.kind == "data":
             opts.update(fmt=self.format.currentText(), crs=self.crs.currentData())
@@ -212,13 +225,14 @@ def export_from_window(window, kind: str, options: dict | None = None) -> dict |
     plans = [p for p in state.scene.plans if any(s["plan"] == p for s in shown)] or list(window.atlas.plans)
     cats = [c for c in CATEGORIES if any(s["category"] == c for s in shown)] or list(CATEGORIES)
     if options is None:
-        dlg = ExportDialog(kind, plans, window)
+        from .i18n import plan_name
+        dlg = ExportDialog(kind, plans, window, names=[plan_name(window.atlas, p) for p in plans])
         if dlg.exec() != QDialog.Accepted:
             return None
         options = dlg.options()
     target = Path(options.pop("out"))
     if not target.parent.is_dir():
-        QMessageBox.warning(window, "PlanAtlas", _t(f"文件夹不存在：{target.parent}", f"No such folder: {target.parent}"))
+        warn(window, "PlanAtlas", _t(f"文件夹不存在：{target.parent}", f"No such folder: {target.parent}"))
         return None
     atlas = window.atlas
     if kind == "map":

@@ -34,6 +34,8 @@ from planatlas.desktop.page import (
     MM_PER_INCH, PAPERS_MM, PageInfo, PageSpec, page_font, page_frames, page_spec, render_page,
 )
 from planatlas.layers.export.data import ExportError, atomic_path, resolve_categories, resolve_plans
+from planatlas.layers.fsutil import WriteFailed
+from planatlas.layers.safetext import xml_safe
 
 __all__ = ["PAPERS_MM", "PageSpec", "page_spec", "parse_extent", "map_extent", "export_map",
            "render_page", "ExportCancelled", "FORMATS", "fix_pdf_tounicode", "ensure_app"]
@@ -305,7 +307,7 @@ def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, ctx, box, labels, title,
         painter.end()
     if fmt == "png":
         if not device.save(str(tmp), "PNG"):
-            raise ExportError(f"could not save PNG {tmp}")
+            raise WriteFailed("Qt could not write the PNG")
     del device
     if fmt == "svg":
         _svg_font_fallbacks(tmp)
@@ -325,7 +327,7 @@ _SVG_FONTS = "'Noto Sans SC', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFan
 
 def _svg_font_fallbacks(path: Path) -> None:
     """Let SVG viewers without the bundled font fall back to a system Chinese sans font."""
-    text = path.read_text(encoding="utf-8")
+    text = xml_safe(path.read_text(encoding="utf-8"))   # Qt writes control characters verbatim
     text = re.sub(r'font-family="([^"]*)"',
                   lambda m: f'font-family="{_SVG_FONTS}"' if "Noto Sans SC" in m.group(1) else m.group(0),
                   text)

@@ -9,10 +9,15 @@ from PySide6.QtWidgets import (
     QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from planatlas.desktop.i18n import category_label, language, tr
+from planatlas.desktop.i18n import category_label, language, plan_name, tr
 from planatlas.desktop.state import AtlasState
+from .plaintext import tooltip
 
-__all__ = ["FeaturePanel", "TargetsTable", "highlight_mentions", "format_value", "canonical_of"]
+__all__ = ["FeaturePanel", "TargetsTable", "highlight_mentions", "format_value", "canonical_of",
+           "clause_citation"]
+
+ROLE_ROW = Qt.UserRole + 1
+ROLE_SORT = Qt.UserRole + 2
 
 
 def highlight_mentions(text: str, spans: list[tuple[int, int]]) -> str:
@@ -42,8 +47,23 @@ def format_value(t) -> str:
     return s
 
 
-def _lines(a: int, b: int) -> str:
-    return tr("feature.line", a=a) if a == b else tr("feature.lines", a=a, b=b)
+def clause_citation(atlas, clause) -> str:
+    """``广州市 二、（二）5. 建设国际知名商圈 · 第75–77行`` in the UI language (parents included)."""
+    from planatlas.layers.cite import citation
+    plan = getattr(atlas, "plans", {}).get(clause.plan)
+    if plan is None:
+        return " · ".join(p for p in (clause.number, clause.heading) if p)
+    return citation(plan, clause, language())
+
+
+class _SortItem(QTableWidgetItem):
+    """A cell that sorts by its ROLE_SORT value (numbers as numbers, empty years last)."""
+
+    def __lt__(self, other) -> bool:
+        a, b = self.data(ROLE_SORT), other.data(ROLE_SORT)
+        if a is None or b is None:
+            return super().__lt__(other)
+        return a < b
 
 
 def canonical_of(atlas, target) -> tuple[str, str]:
@@ -60,8 +80,9 @@ def canonical_of(atlas, target) -> tuple[str, str]:
 
 class TargetsTable(QTableWidget):
     """Targets as rows (indicator, year, comparator, value, unit, scope[, line][, canonical
-    indicator]); the source text is the tooltip (the evidence on the canonical indicator);
-    activating a row calls ``on_activate(target)``. ``canonical(target)`` → (label, evidence)."""
+    indicator]), sortable by any column (numbers as numbers); the full indicator and the source
+    text are the tooltip (the evidence on the canonical indicator); activating a row calls
+    ``on_activate(target)``. ``canonical(target)`` → (label, evidence)."""
     COLS = ("col.indicator", "col.year", "col.comparator", "col.value", "col.unit", "col.scope")
 
     def __init__(self, on_activate, *, with_line: bool = False, double_click: bool = False,
@@ -80,6 +101,8 @@ class TargetsTable(QTableWidget):
         hh.setSectionResizeMode(0, QHeaderView.Stretch)      # long indicators are elided
         hh.setStretchLastSection(False)
         self.setTextElideMode(Qt.ElideMiddle)
+        hh.setSortIndicator(-1, Qt.AscendingOrder)       # document order until a header is clicked
+        self.setSortingEnabled(True)
         (self.cellDoubleClicked if double_click else self.cellClicked).connect(self._activated)
 
     def retranslate(self) -> None:
@@ -87,6 +110,10 @@ class TargetsTable(QTableWidget):
 
     def set_targets(self, targets) -> None:
         self.rows = list(targets)
+        sort_col, order = self.horizontalHeader().sortIndicatorSection(), \
+            self.horizontalHeader().sortIndicatorOrder()
+        self.setSortingEnabled(False)
+        self.clearContents()
         self.setRowCount(len(self.rows))
         for r, t in enumerate(self.rows):
             label, why = self.canonical(t) if self.canonical else ("", "")
@@ -94,16 +121,37 @@ class TargetsTable(QTableWidget):
                     "col.year": "" if t.year is None else str(t.year), "col.comparator": t.comparator,
                     "col.value": format_value(t), "col.unit": t.unit, "col.scope": t.scope,
                     "col.line": str(t.line)}
+            keys = {"col.year": t.year if t.year is not None else 10_000,
+                    "col.value": float(t.value) if isinstance(t.value, (int, float)) else 0.0,
+                    "col.line": int(t.line)}
+            tip = t.surface if t.surface and t.surface != t.indicator else ""
             for col, key in enumerate(self.cols):
-                item = QTableWidgetItem(vals[key])
+                item = _SortItem(vals[key])
+                item.setData(ROLE_ROW, r)
+                item.setData(ROLE_SORT, keys.get(key, vals[key]))
                 if key == "col.value":
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                item.setToolTip(why if key == "col.canonical" else t.surface)
+                if key == "col.canonical":
+                    item.setToolTip(tooltip(why))
+                elif key == "col.indicator":
+                    item.setToolTip(tooltip("\n".join(p for p in (t.indicator, tip) if p)))
+                else:
+                    item.setToolTip(tooltip(t.surface))
                 self.setItem(r, col, item)
+        self.setSortingEnabled(True)
+        if 0 <= sort_col < len(self.cols):
+            self.sortItems(sort_col, order)
+
+    def target_at(self, row: int):
+        """The target shown in (sorted) table row ``row``."""
+        item = self.item(row, 0)
+        i = item.data(ROLE_ROW) if item is not None else None
+        return self.rows[i] if i is not None and 0 <= i < len(self.rows) else None
 
     def _activated(self, row: int, _col: int) -> None:
-        if 0 <= row < len(self.rows):
-            self.on_activate(self.rows[row])
+        t = self.target_at(row)
+        if t is not None:
+            self.on_activate(t)
 
 
 class FeaturePanel(QWidget):
@@ -116,7 +164,7 @@ class FeaturePanel(QWidget):
         self.info.anchorClicked.connect(self._link)
         self.targets_label = QLabel()
         self.targets_label.setStyleSheet("font-weight: bold; padding: 2px;")
-        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), double_click=True,
+        self.targets = TargetsTable(lambda t: self.state.select_target(t.id), double_click=True,
                                     canonical=lambda t: canonical_of(self.state.atlas, t))
         bottom = QWidget()
         bl = QVBoxLayout(bottom)
@@ -174,8 +222,9 @@ class FeaturePanel(QWidget):
             html.append(f"<tr><td style='color:#666;padding-right:8px'>{escape(tr('feature.ref'))}</td>"
                         f"<td>{_ref_html(f.ref)}</td></tr>")
         html.append("</table>")
-        if f.note:
-            html.append(f"<p style='color:#555'>{escape(f.note)}</p>")
+        note = f.note_label(language()) if hasattr(f, "note_label") else f.note
+        if note:
+            html.append(f"<p style='color:#555'>{escape(note)}</p>")
         html.append(f"<h4 style='margin:10px 0 4px 0'>{escape(tr('feature.clauses'))}</h4>")
         mentions = atlas.mentions(fid)
         clauses = atlas.clauses_of(fid)
@@ -184,8 +233,7 @@ class FeaturePanel(QWidget):
             html.append(f"<p style='color:#777'>{escape(tr('feature.no_clauses'))}</p>")
         for c in clauses:
             spans = [(m.start, m.end) for m in mentions if m.clause == c.id]
-            head = " · ".join([self._plan_name(c.plan), c.number, c.heading or "",
-                               _lines(*c.lines)])
+            head = clause_citation(atlas, c)
             html.append(
                 f"<p style='margin:6px 0 2px 0'><a href='clause:{escape(c.id, quote=True)}' "
                 f"style='font-weight:bold;text-decoration:none;color:#1f4e8c'>{escape(head)}</a></p>"
@@ -194,11 +242,7 @@ class FeaturePanel(QWidget):
         self.targets.set_targets(atlas.targets_of(fid))
 
     def _plan_name(self, pid: str) -> str:
-        plan = self.state.atlas.plans.get(pid)
-        if plan is None:
-            return pid
-        r = plan.region
-        return r.district or r.city or pid
+        return plan_name(self.state.atlas, pid)
 
     def _link(self, url: QUrl) -> None:
         s = url.toString()

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from planatlas.layers.model import CATEGORY_LABELS
 
-__all__ = ["tr", "set_language", "language", "category_label", "LANGUAGES"]
+__all__ = ["tr", "set_language", "language", "category_label", "plan_name", "crs_label",
+           "LANGUAGES"]
 
 LANGUAGES = ("zh", "en")
 _lang = "zh"
@@ -32,8 +33,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "site.print_crs": ("清单坐标系：", "Coordinates in the list:"),
     "act.clear_survey": ("清除核查图层", "Clear survey layer"),
     "act.survey": ("导入现场核查…", "Import field survey…"),
-    "survey.saved": ("已保存 {n} 个核实位置，重新启动后在地图上显示。",
-                     "{n} verified positions saved; they show on the map after a restart."),
+    "survey.saved": ("已保存 {n} 个核实位置，地图已更新。",
+                     "{n} verified positions saved; the map shows them now."),
     "act.team_store": ("团队数据库…", "Team store…"),
     "store.title": ("团队数据库（PostGIS）", "Team store (PostGIS)"),
     "store.url": ("服务器：", "Server:"),
@@ -80,6 +81,31 @@ STRINGS: dict[str, tuple[str, str]] = {
     # status bar
     "status.wgs84": ("WGS-84", "WGS-84"),
     "status.gcj02": ("GCJ-02", "GCJ-02"),
+    "status.bd09": ("BD-09", "BD-09"),
+    "status.cgcs2000": ("CGCS2000", "CGCS2000"),
+    "status.coords_tip": ("鼠标位置的坐标。单击可复制，或选择要显示的坐标系。",
+                          "Coordinates under the mouse. Click to copy them or choose the systems shown."),
+    "status.show_crs": ("在状态栏显示", "Show in the status bar"),
+    "status.copied": ("已复制 {crs} 坐标：{text}", "Copied {crs} coordinates: {text}"),
+    "status.area": ("面积：{a} · 周长：{p}（{n} 个顶点）", "Area: {a} · perimeter: {p} ({n} vertices)"),
+    "status.area_hint": ("单击添加多边形顶点，双击或右击闭合，Esc 清除",
+                         "Click to add polygon vertices, double- or right-click to close, Esc clears"),
+    # coordinate systems (search, copy, checklists)
+    "crs.wgs84": ("WGS-84（GPS）", "WGS-84 (GPS)"),
+    "crs.gcj02": ("GCJ-02（高德/腾讯）", "GCJ-02 (Amap/Tencent)"),
+    "crs.bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
+    "crs.cgcs2000": ("CGCS2000（国家大地坐标系）", "CGCS2000 (China Geodetic 2000)"),
+    # map menus (desktop/map_menus.py)
+    "map.what_here": ("这里有什么？", "What is here?"),
+    "map.copy_coords": ("复制坐标", "Copy coordinates"),
+    "map.measure_here": ("从这里测量距离", "Measure distance from here"),
+    "map.area_here": ("从这里测量面积", "Measure area from here"),
+    "map.bookmark_here": ("以此处为中心添加书签…", "Bookmark a view centred here…"),
+    "map.nothing_here": ("此处没有地点（{coords}）", "No place here ({coords})"),
+    "map.hits": ("此处有 {n} 个地点：", "{n} places here:"),
+    "map.select_all": ("全部选择（{n} 个）", "Select all ({n})"),
+    "act.measure_area": ("测量面积", "Measure area"),
+    "act.search": ("查找地点或坐标", "Find a place or coordinates"),
     "status.zoom": ("缩放 {z:.1f} · 1像素≈{m}", "zoom {z:.1f} · 1 px ≈ {m}"),
     "status.selected": ("已选 {n} 个", "{n} selected"),
     "status.measure": ("测距：{d}（{n} 段）", "Distance: {d} ({n} segments)"),
@@ -107,6 +133,49 @@ STRINGS: dict[str, tuple[str, str]] = {
     "survey.moved": ("移位", "moved"),
     "survey.unmatched": ("未匹配", "unmatched"),
     "survey.invalid": ("无效", "invalid"),
+    # survey dialog (desktop/survey_dialog.py)
+    "sv.title": ("导入现场核查", "Import field survey"),
+    "sv.browse": ("浏览…", "Browse…"),
+    "sv.file": ("文件", "File"),
+    "sv.crs": ("坐标系", "Coordinates"),
+    "sv.tolerance": ("容差", "Tolerance"),
+    "sv.plans": ("规划", "Plans"),
+    "sv.plans_tip": ("不勾选 = 全部规划", "None ticked = all plans"),
+    "sv.auto": ("自动识别", "Detect automatically"),
+    "sv.check": ("检查", "Check"),
+    "sv.cancel": ("取消", "Cancel"),
+    "sv.accept": ("接受所选", "Accept selected"),
+    "sv.export": ("导出报告…", "Export report…"),
+    "sv.close": ("关闭", "Close"),
+    "sv.pick": ("选择核查文件后点击“检查”。", "Pick a survey file and press Check."),
+    "sv.choose_file": ("请先选择核查文件。", "Choose a survey file first."),
+    "sv.checking": ("正在检查 {name} …", "Checking {name} …"),
+    "sv.cancelling": ("正在取消 …", "Cancelling …"),
+    "sv.failed": ("无法检查：{msg}", "Cannot check: {msg}"),
+    "sv.cancelled": ("已取消。", "Cancelled."),
+    "sv.summary": ("{name}：共 {rows} 行 — 确认 {confirmed} · 移位 {moved} · 未匹配 {unmatched} · "
+                   "无效 {invalid} · 未调查 {not_surveyed}",
+                   "{name}: {rows} rows — {confirmed} confirmed · {moved} moved · {unmatched} "
+                   "unmatched · {invalid} invalid · {not_surveyed} not surveyed"),
+    "sv.summary_crs": ("坐标系：{crs}（{status}{conf}）", "Coordinates: {crs} ({status}{conf})"),
+    "sv.crs_detected": ("自动识别", "detected"),
+    "sv.crs_given": ("指定", "as chosen"),
+    "sv.crs_undetermined": ("无法判断", "undetermined"),
+    "sv.accepted": ("已接受 {n} 个地点，地图已更新", "Accepted {n} places; the map shows them now"),
+    "sv.skipped": ("，跳过 {n} 行", ", skipped {n} rows"),
+    "sv.undo": ("（撤销：planatlas undo）", " (undo: planatlas undo)"),
+    "sv.file_dialog": ("核查文件", "Survey file"),
+    "sv.file_filter": ("核查文件", "Surveys"),
+    "sv.all_files": ("所有文件", "All files"),
+    "sv.export_title": ("导出报告", "Export report"),
+    "sv.cannot_write": ("无法写入报告：{msg}", "Cannot write the report: {msg}"),
+    "sv.col_row": ("行", "Row"),
+    "sv.col_name": ("名称", "Name"),
+    "sv.col_feature": ("地点", "Place"),
+    "sv.col_status": ("状态", "Status"),
+    "sv.col_distance": ("距离（米）", "Distance (m)"),
+    "sv.col_message": ("说明", "Message"),
+    "sv.meters": (" 米", " m"),
     # feature panel
     "feature.none": ("在地图上单击一个地点查看详情。", "Click a place on the map to see its details."),
     "feature.aliases": ("别名", "Aliases"),
@@ -153,7 +222,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "plan.targets": ("目标", "Targets"),
     "plan.select": ("规划：", "Plan:"),
     # search
-    "search.placeholder": ("搜索地点、别名或条款文字…", "Search places, aliases, clause text…"),
+    "search.placeholder": ("搜索地点、拼音、条款文字或坐标（如 113.32,23.11）…",
+                           "Search places, pinyin, clause text or coordinates (113.32,23.11)…"),
+    "search.location": ("坐标", "Location"),
+    "search.crs": ("输入坐标的坐标系（也可在坐标后写 gcj02、bd09 等）",
+                   "System of typed coordinates (or write gcj02, bd09 … after them)"),
+    "search.pinyin": ("拼音", "pinyin"),
+    "search.bad_coords": ("坐标无效：{why}", "Invalid coordinates: {why}"),
     "search.none": ("没有结果", "No results"),
     "search.feature": ("地点", "Place"),
     "search.clause": ("条款", "Clause"),
@@ -169,6 +244,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sites.all": ("全部", "All"),
     "sites.in_view": ("仅当前视图", "In view only"),
     "sites.filter": ("筛选名称…", "Filter names…"),
+    "sites.city_all": ("{city}（全部）", "{city} (all)"),
+    "sites.citywide": ("{city}（跨区/全市范围）", "{city} (city-wide, several districts)"),
+    "site.print_file": ("核查清单.pdf", "planatlas-checklist.pdf"),
     "sites.count": ("{n} / {total} 个地点", "{n} / {total} places"),
     "tool.hint": ("拖动平移 · 滚轮缩放 · Shift+拖动框选 · 单击查看", "Drag to pan · wheel to zoom · Shift-drag to select · click to identify"),
     # targets window (desktop/targets_window.py)
@@ -238,6 +316,18 @@ def tr(key: str, *, lang: str | None = None, **fmt) -> str:
     else:
         text = pair[0] if (lang or _lang) == "zh" else pair[1]
     return text.format(**fmt) if fmt else text
+
+
+def plan_name(atlas, plan_id: str, lang: str | None = None) -> str:
+    """The plan's name as people read it (广州市, Binhai New Area) — never its id in the UI."""
+    from planatlas.layers.cite import plan_label
+    plan = getattr(atlas, "plans", {}).get(plan_id)
+    return plan_label(plan, lang or _lang) if plan is not None else plan_id
+
+
+def crs_label(system: str) -> str:
+    """``gcj02`` → GCJ-02（高德/腾讯）."""
+    return tr(f"crs.{system}") if f"crs.{system}" in STRINGS else system
 
 
 def category_label(cat: str, *, short: bool = False) -> str:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QScrollArea, QSplitter, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from planatlas.desktop.i18n import language, tr
+from planatlas.desktop.i18n import language, plan_name, tr
 from planatlas.desktop.render import LayerStyle, context, legend, renderer_for
 from planatlas.desktop.render.symbols import symbol_drawer
 from planatlas.desktop.state import AtlasState
@@ -112,10 +112,7 @@ class LayersPanel(QWidget):
             pid = group[5:]
             scene = self.state.scene
             total = int(scene.column_mask([k for k in scene.columns if k[0] == pid]).sum())
-            plan = self.state.atlas.plans.get(pid)
-            name = (plan.region.district or plan.region.city or plan.title) if plan else pid
-            title = f"{name}（{pid}）" if language() == "zh" else f"{pid} — {name}"
-            return f"{title}  ({total})"
+            return f"{plan_name(self.state.atlas, pid)}  ({total})"       # a name, never the id
         if group in ("basemap", "overlays"):
             return tr(f"layers.group.{group}")
         return group or "—"

@@ -5,25 +5,31 @@ its overlay (rubber band, measured line, …) on top of the map. A tool returns 
 event handler when it used the event. New tools register themselves in :data:`TOOLS`; the
 canvas builds each tool once, on first use (``canvas.set_tool(name)``).
 
-Built in: ``pan`` (drag pans, click identifies, Shift-drag selects with a rubber band) and
-``measure`` (click adds a vertex, double click ends; geodesic length on the WGS-84 ellipsoid).
+Built in: ``pan`` (drag pans, click identifies — a list of every feature under the cursor when
+several overlap —, Shift-drag selects with a rubber band, right-click opens the map's menu: what is
+here, copy coordinates, measure from here, bookmark), ``measure`` (click adds a vertex, double or
+right click ends; geodesic length on the WGS-84 ellipsoid) and ``measure_area`` (the same for a
+polygon: geodesic area and perimeter).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen
 
 from planatlas.desktop.render import HOVER_COLOR, ids_in_rect
 
-if TYPE_CHECKING:      # pragma: no cover
-    from planatlas.desktop.canvas import MapCanvas
+__all__ = ["MapTool", "PanTool", "MeasureTool", "AreaTool", "TOOLS", "register_tool",
+           "format_distance", "format_area", "geodesic_length", "geodesic_area"]
 
-__all__ = ["MapTool", "PanTool", "MeasureTool", "TOOLS", "register_tool", "format_distance",
-           "geodesic_length"]
+_GEOD = None          # pyproj.Geod(ellps="WGS84"), made on first use (pyproj is not needed to start)
 
-_GEOD = None          # pyproj.Geod(ellps="WGS84"), made on first use
+
+def _geod():
+    global _GEOD
+    if _GEOD is None:
+        from pyproj import Geod
+        _GEOD = Geod(ellps="WGS84")
+    return _GEOD
 
 
 def geodesic_length(lonlats) -> float:
@@ -31,11 +37,24 @@ def geodesic_length(lonlats) -> float:
     pts = list(lonlats)
     if len(pts) < 2:
         return 0.0
-    global _GEOD
-    if _GEOD is None:
-        from pyproj import Geod
-        _GEOD = Geod(ellps="WGS84")
-    return float(_GEOD.line_length([q[0] for q in pts], [q[1] for q in pts]))
+    return float(_geod().line_length([q[0] for q in pts], [q[1] for q in pts]))
+
+
+def geodesic_area(lonlats) -> tuple[float, float]:
+    """(area m², perimeter m) of a WGS-84 polygon (closed implicitly) on the ellipsoid."""
+    pts = list(lonlats)
+    if len(pts) < 3:
+        return 0.0, geodesic_length(pts + pts[:1]) if len(pts) == 2 else 0.0
+    area, perimeter = _geod().polygon_area_perimeter([q[0] for q in pts], [q[1] for q in pts])
+    return abs(float(area)), float(perimeter)
+
+
+def format_area(m2: float) -> str:
+    if m2 < 10_000:
+        return f"{m2:,.0f} m²"
+    if m2 < 1_000_000:
+        return f"{m2 / 10_000:.2f}".rstrip("0").rstrip(".") + " ha"
+    return f"{m2 / 1e6:.3g} km²" if m2 < 1e8 else f"{m2 / 1e6:,.0f} km²"
 
 
 def format_distance(m: float) -> str:
@@ -51,7 +70,7 @@ class MapTool:
     name = ""
     cursor = Qt.ArrowCursor
 
-    def __init__(self, canvas: "MapCanvas"):
+    def __init__(self, canvas):        # a desktop.canvas.MapCanvas
         self.canvas = canvas
 
     def activate(self) -> None:
@@ -101,8 +120,13 @@ class PanTool(MapTool):
         self._last = QPointF()
         self._moved = False
         self._band: QRectF | None = None
+        self.menu = None           # the last popup (identify list or map menu), for tests
 
     def press(self, ev):
+        if ev.button() == Qt.RightButton:
+            from planatlas.desktop.map_menus import map_context_menu
+            self.menu = map_context_menu(self.canvas, ev.position(), ev.globalPosition().toPoint())
+            return True
         if ev.button() != Qt.LeftButton:
             return False
         self._press = self._last = ev.position()
@@ -141,8 +165,19 @@ class PanTool(MapTool):
             c.drag_by(d.x(), d.y())
             c.drag_end()
         else:
-            c.identify(pos.x(), pos.y())
+            self.identify(pos, ev.globalPosition().toPoint())
         return True
+
+    def identify(self, pos: QPointF, global_pos=None) -> list[str]:
+        """Select the top feature under ``pos``; when several overlap, list them all in a popup
+        to pick another (or select them all)."""
+        c = self.canvas
+        hits = c.identify(pos.x(), pos.y())
+        if len(hits) > 1:
+            from planatlas.desktop.map_menus import identify_menu
+            self.menu = identify_menu(c, hits, global_pos if global_pos is not None
+                                      else c.mapToGlobal(pos.toPoint()))
+        return hits
 
     def key(self, ev):
         if ev.key() == Qt.Key_Escape and self._band is not None:
@@ -161,9 +196,10 @@ class PanTool(MapTool):
 
 @register_tool
 class MeasureTool(MapTool):
-    """Click adds a vertex, double click ends the line, Esc clears; geodesic length."""
+    """Click adds a vertex, double (or right) click ends the line, Esc clears; geodesic length."""
     name = "measure"
     cursor = Qt.CrossCursor
+    closed = False
 
     def __init__(self, canvas):
         super().__init__(canvas)
@@ -183,12 +219,23 @@ class MeasureTool(MapTool):
         if self.done:
             self.points, self.done = [], False
         self.points.append((float(lon), float(lat)))
-        d = geodesic_length(self.points)
-        self.canvas.measureChanged.emit(d, max(0, len(self.points) - 1))
+        d = self.report()
         self.canvas.update()
         return d
 
+    def report(self) -> float:
+        d = geodesic_length(self.points)
+        self.canvas.measureChanged.emit(d, max(0, len(self.points) - 1))
+        return d
+
+    def finish(self) -> None:
+        self.done = True
+        self.canvas.update()
+
     def press(self, ev):
+        if ev.button() == Qt.RightButton and self.points and not self.done:
+            self.finish()
+            return True
         if ev.button() != Qt.LeftButton:
             return False
         self.add_point(*self.canvas.lonlat_at(ev.position()))
@@ -203,8 +250,7 @@ class MeasureTool(MapTool):
         return ev.button() == Qt.LeftButton
 
     def double_click(self, ev):
-        self.done = True
-        self.canvas.update()
+        self.finish()
         return True
 
     def key(self, ev):
@@ -212,6 +258,9 @@ class MeasureTool(MapTool):
             self.clear()
             return True
         return False
+
+    def label(self, pts) -> str:
+        return format_distance(geodesic_length(pts))
 
     def paint(self, p):
         if not self.points:
@@ -225,6 +274,9 @@ class MeasureTool(MapTool):
         path.moveTo(qp[0])
         for q in qp[1:]:
             path.lineTo(q)
+        if self.closed and len(qp) > 2:
+            path.closeSubpath()
+            p.fillPath(path, QColor(228, 87, 46, 45))
         p.setBrush(Qt.NoBrush)
         p.setPen(QPen(QColor(255, 255, 255, 220), 5, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
         p.drawPath(path)
@@ -238,6 +290,37 @@ class MeasureTool(MapTool):
         f.setPixelSize(13)
         f.setBold(True)
         tp = QPainterPath()
-        tp.addText(qp[-1] + QPointF(8, -8), f, format_distance(geodesic_length(pts)))
+        tp.addText(qp[-1] + QPointF(8, -8), f, self.label(pts))
         p.strokePath(tp, QPen(QColor(255, 255, 255, 235), 3.5))
         p.fillPath(tp, QColor("#b5361a"))
+
+
+class AreaSignals(QObject):
+    changed = Signal(float, float, int)       # area m², perimeter m, vertices
+
+
+@register_tool
+class AreaTool(MeasureTool):
+    """Click adds a vertex of a polygon, double (or right) click closes it, Esc clears; geodesic
+    area and perimeter on the WGS-84 ellipsoid (pyproj.Geod.polygon_area_perimeter)."""
+    name = "measure_area"
+    closed = True
+
+    def __init__(self, canvas):
+        self.signals = AreaSignals()
+        super().__init__(canvas)
+
+    def clear(self) -> None:
+        self.points = []
+        self.done = False
+        self.signals.changed.emit(0.0, 0.0, 0)
+        self.canvas.update()
+
+    def report(self) -> float:
+        area, perimeter = geodesic_area(self.points)
+        self.signals.changed.emit(area, perimeter, len(self.points))
+        return area
+
+    def label(self, pts) -> str:
+        area, perimeter = geodesic_area(pts)
+        return f"{format_area(area)} · {format_distance(perimeter)}"

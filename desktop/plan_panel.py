@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 from planatlas.desktop.feature_panel import TargetsTable, canonical_of
 from planatlas.desktop.i18n import tr
 from planatlas.desktop.state import AtlasState
+from .plaintext import tooltip
 
 __all__ = ["PlanPanel", "SourceView"]
 
@@ -116,6 +117,9 @@ class PlanPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.combo = QComboBox()
+        # long plan titles must not make the dock wide (the map keeps its share)
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(14)
         self.combo_label = QLabel()
         for pid, plan in state.atlas.plans.items():
             self.combo.addItem(plan.title, pid)
@@ -127,7 +131,7 @@ class PlanPanel(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.itemSelectionChanged.connect(self._tree_selected)
         self.source = SourceView()
-        self.targets = TargetsTable(lambda t: self.state.select_clause(t.clause), with_line=True,
+        self.targets = TargetsTable(lambda t: self.state.select_target(t.id), with_line=True,
                                     canonical=lambda t: canonical_of(self.state.atlas, t))
         self.tabs = QTabWidget()
         clause_split = QSplitter(Qt.Vertical)
@@ -172,7 +176,7 @@ class PlanPanel(QWidget):
             label = f"{c.number} {c.heading}".strip() or c.text[:24]
             it = QTreeWidgetItem([label])
             it.setData(0, ROLE_ID, c.id)
-            it.setToolTip(0, c.text[:300])
+            it.setToolTip(0, tooltip(c.text[:300]))  # plain: clause text is data
             n = len(self.state.atlas.features_of(c.id))
             if n:
                 it.setText(0, f"{label}  ◆{n}")

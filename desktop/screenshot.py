@@ -4,7 +4,7 @@
     screenshot("guangzhou", (1600, 1000), "/tmp/gz.png")
 
 The window is built with throw-away settings (nothing of the user's layout is read or written),
-so the picture is reproducible. The PNG is written atomically (temp file + os.replace).
+so the picture is reproducible. The PNG is written durably (:func:`planatlas.layers.fsutil.durable_path`).
 """
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ def grab_window(win, size: tuple[int, int]):
     return win.grab().toImage()
 
 
-def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> None:
-    """Render the main window of ``size`` (w, h) framed on plan ``plan`` to PNG ``out``."""
+def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None) -> None:
+    """Render the main window of ``size`` (w, h) framed on plan ``plan`` to PNG ``out``; with
+    ``plan`` None, the window as a first start shows it (framed on the default plan)."""
     w, h = (int(size[0]), int(size[1]))
     if not (200 <= w <= 10000 and 150 <= h <= 10000):
         raise ValueError(f"screenshot size must be between 200x150 and 10000x10000, got {w}x{h}")
@@ -56,7 +57,7 @@ def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> Non
     if atlas is None:
         from planatlas.layers.atlas import load_atlas
         atlas = load_atlas()
-    if plan not in atlas.plans:
+    if plan is not None and plan not in atlas.plans:
         raise KeyError(f"unknown plan {plan!r} (known: {', '.join(atlas.plans)})")
     with tempfile.TemporaryDirectory(prefix="planatlas-shot-") as tmp:
         settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.IniFormat)
@@ -65,19 +66,15 @@ def screenshot(plan: str, size: tuple[int, int], out: str, *, atlas=None) -> Non
             win.resize(w, h)
             win.show()
             app.processEvents()
-            win.frame_plan(plan)
+            if plan is not None:
+                win.frame_plan(plan)
             img = grab_window(win, (w, h))
         finally:
             win.close()
             win.deleteLater()
             app.processEvents()
-    fd, tmp_png = tempfile.mkstemp(suffix=".png", dir=str(out_path.parent))
-    os.close(fd)
-    try:
-        if not img.save(tmp_png, "PNG"):
-            raise OSError(f"could not write PNG {tmp_png}")
-        os.replace(tmp_png, out_path)
-    except BaseException:
-        if os.path.exists(tmp_png):
-            os.unlink(tmp_png)
-        raise
+    from planatlas.layers.fsutil import WriteFailed, durable_path
+
+    with durable_path(out_path) as tmp_png:
+        if not img.save(str(tmp_png), "PNG"):
+            raise WriteFailed("Qt could not write the PNG")

@@ -18,9 +18,11 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
-from planatlas.desktop.i18n import category_label, tr
+from planatlas.desktop.i18n import category_label, crs_label, plan_name, tr
 from planatlas.desktop.state import AtlasState
 from planatlas.layers.model import CATEGORIES, STATUSES
+from planatlas.layers.errors import PlanAtlasError
+from .plaintext import tooltip, warn
 
 __all__ = ["SiteTableModel", "SiteFilterProxy", "SiteListPanel"]
 
@@ -71,7 +73,7 @@ class SiteTableModel(QAbstractTableModel):
             if col == 1:
                 return "、".join(category_label(c, short=True) for c in f.categories)
             if col == 2:
-                return ", ".join(f.plans)
+                return "、".join(plan_name(self.atlas, p) for p in f.plans)
             if col == 3:
                 return f.district
             if col == 4:
@@ -83,13 +85,49 @@ class SiteTableModel(QAbstractTableModel):
             if col == 7:
                 return self._clauses(f.id)
         if role == Qt.ToolTipRole and col == 0:
-            return "、".join(f.names)
+            return tooltip("、".join(f.names))
         if role == Qt.TextAlignmentRole and col in (6, 7):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
 
     def feature(self, row: int):
         return self.rows[row]
+
+
+def _city(f) -> str:
+    """The city (prefecture) a feature lies in: 广州市 for 天河区, 天津市 for 西青区."""
+    from planatlas.layers.admin import by_adcode
+    units = by_adcode().get(f.adcode or "", [])
+    for u in units:
+        if u.level in ("city", "county") and u.city:
+            return u.city
+    return f.district
+
+
+def district_entries(features) -> list[tuple[str, str, bool]]:
+    """The district filter's entries (label, value, is-city): each city, then its districts
+    indented under it; features placed only at city level (they span several districts) get
+    their own entry under their city, so cities and districts never mix in one list."""
+    cities: dict[str, set[str]] = {}
+    citywide: set[str] = set()
+    for f in features:
+        if not f.district:
+            continue
+        city = _city(f)
+        cities.setdefault(city, set())
+        if f.district == city:
+            citywide.add(city)
+        else:
+            cities[city].add(f.district)
+    out: list[tuple[str, str, bool]] = []
+    for city in sorted(cities):
+        districts = sorted(cities[city])
+        out.append((tr("sites.city_all", city=city) if districts else city, f"city:{city}", True))
+        for d in districts:
+            out.append(("\u3000" + d, d, False))
+        if districts and city in citywide:
+            out.append(("\u3000" + tr("sites.citywide", city=city), city, False))
+    return out
 
 
 class SiteFilterProxy(QSortFilterProxyModel):
@@ -101,6 +139,7 @@ class SiteFilterProxy(QSortFilterProxyModel):
         self.status = ""
         self.text = ""
         self.only: set[str] | None = None       # "in view" ids, None = no restriction
+        self.city_of: dict[str, str] = {}       # feature id -> its city (for "city:…" filters)
         self.setSortRole(ROLE_SORT)
         self.setSortCaseSensitivity(Qt.CaseInsensitive)
 
@@ -117,7 +156,10 @@ class SiteFilterProxy(QSortFilterProxyModel):
             return False
         if self.category and self.category not in f.categories:
             return False
-        if self.district and f.district != self.district:
+        if self.district.startswith("city:"):
+            if self.city_of.get(f.id) != self.district[5:]:
+                return False
+        elif self.district and f.district != self.district:
             return False
         if self.status and f.status != self.status:
             return False
@@ -146,6 +188,7 @@ class SiteListPanel(QWidget):
         atlas = state.atlas
         self.model = SiteTableModel(atlas, list(state.scene.ids), self)
         self.proxy = SiteFilterProxy(self)
+        self.proxy.city_of = {f.id: _city(f) for f in self.model.rows}
         self.proxy.setSourceModel(self.model)
         self.table = sorted_table(self.proxy)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -204,15 +247,15 @@ class SiteListPanel(QWidget):
         self.plan_box.clear()
         self.plan_box.addItem(f"{tr('sites.plans')}: {tr('sites.all')}", "")
         for pid in self.state.scene.plans:
-            self.plan_box.addItem(pid, pid)
+            self.plan_box.addItem(plan_name(atlas, pid), pid)
         self.cat_box.clear()
         self.cat_box.addItem(f"{tr('sites.categories')}: {tr('sites.all')}", "")
         for c in CATEGORIES:
             self.cat_box.addItem(category_label(c, short=True), c)
         self.district_box.clear()
         self.district_box.addItem(f"{tr('sites.district')}: {tr('sites.all')}", "")
-        for d in sorted({f.district for f in feats if f.district}):
-            self.district_box.addItem(d, d)
+        for label, value, _is_city in district_entries(feats):
+            self.district_box.addItem(label, value)
         self.status_box.clear()
         self.status_box.addItem(f"{tr('sites.status')}: {tr('sites.all')}", "")
         for s in STATUSES:
@@ -252,19 +295,21 @@ class SiteListPanel(QWidget):
         return str(write_sitelist_pdf(feats, out, crs=crs, title=title, atlas=self.state.atlas))
 
     def print_checklist_dialog(self) -> None:
-        from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
-        path, _f = QFileDialog.getSaveFileName(self, tr("site.print"), "planatlas-checklist.pdf",
+        from PySide6.QtWidgets import QFileDialog, QInputDialog
+        path, _f = QFileDialog.getSaveFileName(self, tr("site.print"), tr("site.print_file"),
                                                "PDF (*.pdf);;Excel (*.xlsx)")
         if not path:
             return
-        crs, ok = QInputDialog.getItem(self, tr("site.print"), tr("site.print_crs"),
-                                       ["wgs84", "gcj02", "bd09", "cgcs2000"], 0, False)
+        systems = ["wgs84", "gcj02", "bd09", "cgcs2000"]
+        labels = [crs_label(c) for c in systems]
+        label, ok = QInputDialog.getItem(self, tr("site.print"), tr("site.print_crs"), labels, 0, False)
         if not ok:
             return
+        crs = systems[labels.index(label)]
         try:
             self.print_checklist(path, crs=crs)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, tr("site.print"), str(exc))
+        except (PlanAtlasError, OSError, ValueError) as exc:   # a full disk is an OperationError
+            warn(self, tr("site.print"), exc)
 
     def retranslate(self) -> None:
         self.print_button.setText(tr("site.print"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -22,7 +21,9 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QGuiApplication, QPageLayout, QPageSize,
                            QPainter, QPdfWriter, QPen)
 
+from planatlas.layers.fsutil import WriteFailed, durable_path, ensure_folder
 from planatlas.layers.model import Feature
+from planatlas.layers.safetext import xml_safe as clean_text
 from planatlas.layers.sitelist import CRS_LABELS, SiteRow, sitelist_groups
 
 __all__ = ["write_sitelist_pdf", "paginate", "PAGE_ROWS_FIRST", "PAGE_ROWS_NEXT"]
@@ -86,7 +87,9 @@ def _ensure_app() -> None:
                                                  or os.environ.get("WAYLAND_DISPLAY")) \
             and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"     # a CLI run on a machine without a display
-    _app_ref.append(QGuiApplication([]))
+    from PySide6.QtWidgets import QApplication    # not only a QGuiApplication: widgets may follow
+
+    _app_ref.append(QApplication([]))
 
 
 def _bbox(rows: Sequence[SiteRow]) -> tuple[float, float, float, float]:
@@ -309,7 +312,7 @@ def _wrap(text: str, fm: QFontMetricsF, width: float, max_lines: int) -> list[st
 def write_sitelist_pdf(features: Iterable[Feature], out: str | os.PathLike, *, crs: str = "wgs84",
                        title: str = "现场核查清单 Field site checklist", atlas: Any = None,
                        date: _dt.date | None = None) -> Path:
-    """Write the checklist PDF atomically (temp file + os.replace); returns the path."""
+    """Write the checklist PDF durably (:func:`planatlas.layers.fsutil.durable_path`); returns the path."""
     from planatlas.layers.crs import CRS_NAMES
 
     if crs not in CRS_NAMES:
@@ -331,26 +334,22 @@ def write_sitelist_pdf(features: Iterable[Feature], out: str | os.PathLike, *, c
             basemap = None
     scene = MapScene(feats, basemap=basemap)
     pages = paginate(groups)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmpname = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
-    os.close(fd)
-    tmp = Path(tmpname)
-    try:
+    out = ensure_folder(out)
+    with durable_path(out) as tmp:
         writer = QPdfWriter(str(tmp))
         writer.setResolution(DPI)
-        writer.setTitle(title)
+        writer.setTitle(clean_text(title))
         writer.setCreator("PlanAtlas")
         writer.setPageLayout(QPageLayout(QPageSize(QPageSize.A4), QPageLayout.Landscape,
                                          QMarginsF(0, 0, 0, 0), QPageLayout.Millimeter))
         painter = QPainter()
         if not painter.begin(writer):
-            raise OSError(f"cannot write PDF to {out}")
+            raise WriteFailed("Qt could not start the PDF")
         try:
             doc = _Doc(painter, family, title, crs, (date or _dt.date.today()).isoformat(), len(pages))
             for i, page in enumerate(pages, start=1):
-                if i > 1:
-                    writer.newPage()
+                if i > 1 and not writer.newPage():
+                    raise WriteFailed(f"Qt could not start page {i}")
                 doc.frame(i, page.district, page.part, page.parts)
                 y = MARGIN_MM + HEADER_MM
                 if page.first:
@@ -365,10 +364,8 @@ def write_sitelist_pdf(features: Iterable[Feature], out: str | os.PathLike, *, c
                     y += 2
                 doc.table(y, page.rows)
         finally:
-            painter.end()
+            ended = painter.end()
         del writer
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        if not ended:
+            raise WriteFailed("Qt could not finish the PDF")
     return out

@@ -168,6 +168,25 @@ class AtlasState(QObject):
         if frame and ids:
             self.frame_features(ids)
 
+    def select_target(self, target_id: str, *, frame: bool = True) -> list[str]:
+        """Select a target: its clause becomes the current clause (its text stays shown) and the
+        place(s) the target is about are selected — its scope, or the mention nearest its number,
+        else its clause's places (``Atlas.places_of_target``). Returns the selected ids."""
+        t = self.atlas.target(target_id)           # KeyError for an unknown target
+        if hasattr(self.atlas, "places_of_target"):
+            ids = self.atlas.places_of_target(target_id)
+        else:
+            ids = self.atlas.features_of(t.clause)
+        ids = [f for f in ids if f in self.scene.index]
+        if t.clause != self._clause:
+            self._clause = t.clause
+            self.clauseChanged.emit(t.clause)
+        current = self._current if self._current in ids else (ids[0] if ids else "")
+        self.select_features(ids, current=current, keep_clause=True)
+        if frame and ids:
+            self.frame_features(ids)
+        return ids
+
     # ------------------------------------------------------------- map extent
     def frame(self, lonlat_bbox: tuple[float, float, float, float]) -> None:
         self.frameRequested.emit(tuple(float(v) for v in lonlat_bbox))

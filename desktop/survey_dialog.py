@@ -19,28 +19,35 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QSortFilt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QVBoxLayout,
+    QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QVBoxLayout,
     QWidget,
 )
 
 from planatlas.layers.survey import STATUS_COLORS, CheckCancelled, SurveyReport, check_survey, write_report
 from planatlas.layers.survey import SUPPORTED_SUFFIXES, SurveyFormatError
 
+from planatlas.desktop.i18n import STRINGS, crs_label, language, plan_name, tr
 from planatlas.desktop.site_table import sorted_table
+from planatlas.desktop.survey_text import survey_message
+from planatlas.layers.errors import PlanAtlasError
+
+from .plaintext import tooltip, warn
 
 __all__ = ["SurveyDialog", "ReportModel"]
 
-CRS_CHOICES = (("auto", "自动识别 Auto-detect"), ("wgs84", "WGS-84 (GPS)"),
-               ("gcj02", "GCJ-02 (高德/腾讯 Amap)"), ("bd09", "BD-09 (百度 Baidu)"),
-               ("cgcs2000", "CGCS2000"))
-STATUS_LABELS = {"confirmed": "确认 confirmed", "moved": "移位 moved",
-                 "unmatched": "未匹配 unmatched", "invalid": "无效 invalid"}
+CRS_CHOICES = ("auto", "wgs84", "gcj02", "bd09", "cgcs2000")
+
+
+def _status_label(status: str) -> str:
+    return tr(f"survey.{status}") if status in ("confirmed", "moved", "unmatched", "invalid") \
+        else status
 
 
 class ReportModel(QAbstractTableModel):
     """Rows of a :class:`SurveyReport`: row, name, feature, status, distance, message."""
 
-    HEADERS = ("行 Row", "名称 Name", "要素 Feature", "状态 Status", "距离 Distance (m)", "说明 Message")
+    HEADERS = ("sv.col_row", "sv.col_name", "sv.col_feature", "sv.col_status", "sv.col_distance",
+               "sv.col_message")
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -59,7 +66,7 @@ class ReportModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
         if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return self.HEADERS[section]
+            return tr(self.HEADERS[section])
         return None
 
     def data(self, index, role=Qt.DisplayRole):
@@ -67,7 +74,11 @@ class ReportModel(QAbstractTableModel):
             return None
         r = self.report.rows[index.row()]
         col = index.column()
-        if role in (Qt.DisplayRole, Qt.ToolTipRole):
+        if role == Qt.ToolTipRole:           # escaped: survey names and messages are data
+            shown = f"{r.where}: {survey_message(r.message, language())}" if col == 5 \
+                else self.data(index, Qt.DisplayRole)
+            return tooltip(shown) if shown not in (None, "") else None
+        if role == Qt.DisplayRole:
             if col == 0:
                 return r.row
             if col == 1:
@@ -76,13 +87,13 @@ class ReportModel(QAbstractTableModel):
                 if not r.feature:
                     return ""
                 f = self.report.features.get(r.feature)
-                return f"{f.name} ({r.feature})" if f else r.feature
+                return f.name if f else r.feature
             if col == 3:
-                return STATUS_LABELS.get(r.status, r.status)
+                return _status_label(r.status)
             if col == 4:
                 return None if r.distance_m is None else round(r.distance_m)
             if col == 5:
-                return r.message if role == Qt.DisplayRole else f"{r.where}: {r.message}"
+                return survey_message(r.message, language())
         if role == Qt.BackgroundRole:
             c = QColor(STATUS_COLORS.get(r.status, "#999999"))
             c.setAlpha(255 if col == 3 else 40)
@@ -143,46 +154,46 @@ class SurveyDialog(QDialog):
         self.report: SurveyReport | None = None
         self._thread: QThread | None = None
         self._worker: _CheckWorker | None = None
-        self.setWindowTitle("导入现场核查 Import survey")
+        self.setWindowTitle(tr("sv.title"))
         self.resize(1000, 640)
 
         self.file_edit = QLineEdit()
         self.file_edit.setPlaceholderText("CSV / XLSX / GPX / KML …")
-        browse = QPushButton("浏览… Browse…")
+        browse = QPushButton(tr("sv.browse"))
         browse.clicked.connect(self._browse)
         file_row = QHBoxLayout()
         file_row.addWidget(self.file_edit, 1)
         file_row.addWidget(browse)
 
         self.crs_combo = QComboBox()
-        for key, label in CRS_CHOICES:
-            self.crs_combo.addItem(label, key)
+        for key in CRS_CHOICES:
+            self.crs_combo.addItem(tr("sv.auto") if key == "auto" else crs_label(key), key)
         self.tolerance = QDoubleSpinBox()
         self.tolerance.setRange(1.0, 50_000.0)
         self.tolerance.setDecimals(0)
         self.tolerance.setSingleStep(50.0)
         self.tolerance.setValue(200.0)
-        self.tolerance.setSuffix(" m")
+        self.tolerance.setSuffix(tr("sv.meters"))
         self.plan_list = QListWidget()
         self.plan_list.setMaximumHeight(90)
         for pid, plan in getattr(atlas, "plans", {}).items():
-            item = QListWidgetItem(f"{pid} · {plan.title}")
+            item = QListWidgetItem(f"{plan_name(atlas, pid)} · {plan.title}")
             item.setData(Qt.UserRole, pid)
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Unchecked)
             self.plan_list.addItem(item)
-        self.plan_list.setToolTip("不勾选 = 全部规划 (none checked = all plans)")
+        self.plan_list.setToolTip(tr("sv.plans_tip"))
 
         form = QFormLayout()
-        form.addRow("文件 File", file_row)
-        form.addRow("坐标系 CRS", self.crs_combo)
-        form.addRow("容差 Tolerance", self.tolerance)
-        form.addRow("规划 Plans", self.plan_list)
+        form.addRow(tr("sv.file"), file_row)
+        form.addRow(tr("sv.crs"), self.crs_combo)
+        form.addRow(tr("sv.tolerance"), self.tolerance)
+        form.addRow(tr("sv.plans"), self.plan_list)
 
-        self.check_button = QPushButton("检查 Check")
+        self.check_button = QPushButton(tr("sv.check"))
         self.check_button.setDefault(True)
         self.check_button.clicked.connect(self.start_check)
-        self.cancel_button = QPushButton("取消 Cancel")
+        self.cancel_button = QPushButton(tr("sv.cancel"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_check)
         self.progress = QProgressBar()
@@ -194,7 +205,7 @@ class SurveyDialog(QDialog):
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.progress, 1)
 
-        self.summary = QLabel("选择核查文件后点击“检查”。 Pick a survey file and press Check.")
+        self.summary = QLabel(tr("sv.pick"))
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.PlainText)      # names and messages are never HTML
 
@@ -206,13 +217,13 @@ class SurveyDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.Stretch)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.accept_button = QPushButton("接受所选 Accept selected")
+        self.accept_button = QPushButton(tr("sv.accept"))
         self.accept_button.setEnabled(False)
         self.accept_button.clicked.connect(self.accept_selected)
-        self.export_button = QPushButton("导出报告 Export report…")
+        self.export_button = QPushButton(tr("sv.export"))
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(lambda: self.export_report())
-        close = QPushButton("关闭 Close")
+        close = QPushButton(tr("sv.close"))
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.accept_button)
@@ -230,8 +241,9 @@ class SurveyDialog(QDialog):
     # ------------------------------------------------------------------ inputs
     def _browse(self) -> None:
         pattern = " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(self, "核查文件 Survey file", self.file_edit.text(),
-                                              f"Surveys ({pattern});;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, tr("sv.file_dialog"), self.file_edit.text(),
+            f"{tr('sv.file_filter')} ({pattern});;{tr('sv.all_files')} (*)")
         if path:
             self.file_edit.setText(path)
 
@@ -262,7 +274,7 @@ class SurveyDialog(QDialog):
             return False
         path = self.file_edit.text().strip()
         if not path:
-            self._show_error("请选择文件 Choose a survey file first.")
+            self._show_error(tr("sv.choose_file"))
             return False
         plans = self.selected_plans()
         features = self.atlas.features_for(plans=plans)
@@ -281,14 +293,14 @@ class SurveyDialog(QDialog):
         self.accept_button.setEnabled(False)
         self.export_button.setEnabled(False)
         self.progress.setRange(0, 0)
-        self.summary.setText(f"正在检查 Checking {Path(path).name} …")
+        self.summary.setText(tr("sv.checking", name=Path(path).name))
         self._thread.start()
         return True
 
     def cancel_check(self) -> None:
         if self._worker is not None:
             self._worker.cancel_event.set()
-            self.summary.setText("正在取消 Cancelling …")
+            self.summary.setText(tr("sv.cancelling"))
 
     def _finish_thread(self) -> None:
         if self._thread is not None:
@@ -310,7 +322,7 @@ class SurveyDialog(QDialog):
         else:
             self.progress.setRange(0, 100)
             self.progress.setValue(percent)
-        self.progress.setFormat(f"%p% · {text}")
+        self.progress.setFormat(f"%p% · {survey_message(text, language())}")
 
     @Slot(object)
     def _on_done(self, report: SurveyReport) -> None:
@@ -330,14 +342,14 @@ class SurveyDialog(QDialog):
     def _on_failed(self, message: str) -> None:
         self._finish_thread()
         self.progress.setValue(0)
-        self.summary.setText(f"无法检查 Cannot check: {message}")
+        self.summary.setText(tr("sv.failed", msg=survey_message(message, language())))
         self.check_finished.emit("failed")
 
     @Slot()
     def _on_cancelled(self) -> None:
         self._finish_thread()
         self.progress.setValue(0)
-        self.summary.setText("已取消 Cancelled.")
+        self.summary.setText(tr("sv.cancelled"))
         self.check_finished.emit("cancelled")
 
     @staticmethod
@@ -345,12 +357,12 @@ class SurveyDialog(QDialog):
         c = report.counts
         crs = report.crs
         conf = "" if crs.confidence is None else f", {crs.confidence:.0%}"
-        lines = [f"{Path(report.source).name}: {len(report.rows)} 行 rows — "
-                 f"确认 {c['confirmed']} confirmed · 移位 {c['moved']} moved · "
-                 f"未匹配 {c['unmatched']} unmatched · 无效 {c['invalid']} invalid · "
-                 f"未调查 {c['not_surveyed']} not surveyed",
-                 f"坐标系 CRS: {crs.chosen} ({crs.status}{conf})"]
-        lines += report.messages
+        status = tr(f"sv.crs_{crs.status}") if f"sv.crs_{crs.status}" in STRINGS else crs.status
+        lines = [tr("sv.summary", name=Path(report.source).name, rows=len(report.rows),
+                    **{k: c[k] for k in ("confirmed", "moved", "unmatched", "invalid",
+                                         "not_surveyed")}),
+                 tr("sv.summary_crs", crs=crs_label(crs.chosen), status=status, conf=conf)]
+        lines += [survey_message(m, language()) for m in report.messages]
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ results
@@ -393,10 +405,8 @@ class SurveyDialog(QDialog):
             return None
         ids = [a["feature"] for a in result["accepted"]]
         skipped = len(result["skipped"])
-        self.summary.setText(self.summary_text(self.report) +
-                             f"\n已接受 Accepted {len(ids)} feature(s)"
-                             + (f", skipped {skipped} row(s)" if skipped else "")
-                             + " — undo: planatlas undo")
+        self.summary.setText(self.summary_text(self.report) + "\n" + tr("sv.accepted", n=len(ids))
+                             + (tr("sv.skipped", n=skipped) if skipped else "") + tr("sv.undo"))
         self.accepted_features.emit(ids)
         return result
 
@@ -405,20 +415,20 @@ class SurveyDialog(QDialog):
             return None
         if path is None:
             default = str(Path(self.report.source).with_name(Path(self.report.source).stem + "-report.xlsx"))
-            path, _ = QFileDialog.getSaveFileName(self, "导出报告 Export report", default,
+            path, _ = QFileDialog.getSaveFileName(self, tr("sv.export_title"), default,
                                                   "Excel (*.xlsx);;CSV (*.csv)")
             if not path:
                 return None
         try:
             return write_report(self.report, path)
-        except (ValueError, OSError) as exc:
-            self._show_error(f"cannot write report: {exc}")
+        except (PlanAtlasError, ValueError, OSError) as exc:
+            self._show_error(tr("sv.cannot_write", msg=exc))
             return None
 
     def _show_error(self, text: str) -> None:
         self.summary.setText(text)
         if self.isVisible():
-            QMessageBox.warning(self, "PlanAtlas", text)
+            warn(self, "PlanAtlas", text)          # plain text: names and paths are data
 
     # ------------------------------------------------------------------ closing
     def done(self, result: int) -> None:  # accept()/reject() end here

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QMenu, QMessageBox, QPushButton, QTableView, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
-from planatlas.desktop.i18n import language, tr
+from planatlas.desktop.i18n import language, plan_name, tr
 from planatlas.desktop.state import AtlasState
 from planatlas.layers.compare import COMPARATOR_SIGNS as _CMP
 from planatlas.layers.errors import PlanAtlasError
@@ -34,6 +34,18 @@ COLUMNS = ("tcol.plan", "tcol.indicator", "tcol.year", "tcol.comparator", "tcol.
 NUMERIC = (2, 4, 6, 7)          # year, target, as written, growth sort as numbers
 SORT_ROLE = Qt.UserRole + 1
 CLAUSE_ROLE = Qt.UserRole + 2
+TARGET_ROLE = Qt.UserRole + 3
+
+
+def _cite(atlas, target) -> str:
+    """``滨海新区 三、（一） 发展目标 · 第26行`` — plan name, clause path and the target's line."""
+    from planatlas.layers.cite import citation, lines_label
+    try:
+        plan, clause = atlas.plans[target.plan], atlas.clause(target.clause)
+    except KeyError:
+        return target.clause
+    lang = language()
+    return f"{citation(plan, clause, lang, lines=False)} · {lines_label(target.line, target.line, lang)}"
 
 
 def _num(v: float | None) -> str:
@@ -65,7 +77,7 @@ class TargetsWindow(QWidget):
         self.plans_menu = QMenu(self)
         self.plan_actions: dict[str, QAction] = {}
         for pid in self.plan_ids:
-            a = self.plans_menu.addAction(pid)
+            a = self.plans_menu.addAction(plan_name(atlas, pid))
             a.setCheckable(True)
             a.setChecked(True)
             a.toggled.connect(lambda on, p=pid: self._toggle_plan(p, on))
@@ -213,7 +225,7 @@ class TargetsWindow(QWidget):
                 display += f"–{_num(q['display_upper'])}"
             written = f"{d['value']:g}" + (f"–{d['upper']:g}" if d["upper"] is not None else "") + d["unit"]
             cells = [
-                (d["plan_label"] if lang == "zh" else d["plan"], d["plan"]),
+                (plan_name(self.state.atlas, d["plan"]), d["plan"]),
                 (self.vocab.label(d["indicator"], lang), d["indicator"]),
                 ("" if d["year"] is None else str(d["year"]), d["year"] or r.period_end),
                 (_CMP.get(d["comparator"], d["comparator"]) or "=", d["comparator"]),
@@ -222,7 +234,7 @@ class TargetsWindow(QWidget):
                 (written, d["value"]),
                 (f"{_CMP.get(g['comparator'], '')}{g['annual_pct']:.1f}% · {tr('growth.' + g['method'])}"
                  if g else "", g["annual_pct"] if g else -1e18),
-                (d["citation"], (d["plan"], d["line"])),
+                (_cite(self.state.atlas, r.target), (d["plan"], d["line"])),
                 ("；".join(notes), "；".join(notes)),
                 (d["source_indicator"], d["source_indicator"]),
                 (r.match.evidence.describe(lang), d["evidence"]["field"]),
@@ -236,6 +248,7 @@ class TargetsWindow(QWidget):
                     sort = f"{sort[0]}:{sort[1]:06d}"
                 it.setData(sort if sort is not None else "", SORT_ROLE)
                 it.setData(d["clause"], CLAUSE_ROLE)
+                it.setData(r.target.id, TARGET_ROLE)
                 it.setToolTip(d["surface"])
                 items.append(it)
             for i in (4, 6, 7):
@@ -250,12 +263,15 @@ class TargetsWindow(QWidget):
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), 260))
 
     def _clicked(self, index) -> None:
-        clause = index.data(CLAUSE_ROLE)
-        if clause:
-            try:
+        """The row's target: its clause in the plan panel, the place(s) it is about selected."""
+        tid, clause = index.data(TARGET_ROLE), index.data(CLAUSE_ROLE)
+        try:
+            if tid:
+                self.state.select_target(tid)
+            elif clause:
                 self.state.select_clause(clause)
-            except KeyError:
-                pass                       # a plan removed while the window was open
+        except KeyError:
+            pass                       # a plan removed while the window was open
 
     # ------------------------------------------------------------------ charts
     def chart_keys(self) -> list[str]:

@@ -82,6 +82,12 @@ class Atlas:
     def features_of(self, clause_id: str) -> list[str]:
         return self.links.features_of(clause_id)
 
+    def places_of_target(self, target_id: str) -> list[str]:
+        """The places a target is about: its scope, else the mention nearest its number (with
+        the places enumerated with it), else its clause's places (``layers/target_places.py``)."""
+        from .target_places import places_of_target
+        return places_of_target(self, target_id).ids
+
     # ------------------------------------------------------------ canonical indicators
     def indicator_of(self, target_id: str):
         """The canonical indicator of a target: a ``layers.indicators.Match`` (key, evidence)."""
@@ -148,13 +154,25 @@ class Atlas:
             cache[key] = tuple(normalise_name(n) for n in (f.name, *f.aliases, *f.other_names))
         return cache[key]
 
-    def search(self, text: str, limit: int = 200) -> list[dict]:
-        """Places (name, aliases, other names) first, then clauses whose text contains ``text``."""
+    def search(self, text: str, limit: int = 200, *, crs: str = "wgs84") -> list[dict]:
+        """A coordinate pair first (``113.32,23.11``, ``23.11N 113.32E``, with an optional system
+        word such as ``gcj02``; ``crs`` is the system otherwise assumed), then places (name,
+        aliases, other names; by Chinese text or by pinyin — ``tianhelu``/``thl`` → 天河路), then
+        clauses whose text contains ``text``."""
+        from .coords import parse_location
+        from .pinyin import is_pinyin_query, match_pinyin
         q = normalise_name(text)
         raw = re.sub(r"\s+", "", text)
         if not q and not raw:
             return []
         hits: list[dict] = []
+        loc = parse_location(text, crs)          # InputError for an impossible pair
+        if loc is not None:
+            hits.append({"type": "location", "id": f"{loc.lon:.6f},{loc.lat:.6f}", "plan": "",
+                         "label": f"{loc.typed[0]:.6f}, {loc.typed[1]:.6f} ({loc.crs})",
+                         "snippet": f"WGS-84 {loc.lon:.6f}, {loc.lat:.6f}", **loc.to_dict()})
+            return hits
+        latin = is_pinyin_query(text)
         scored = []
         for f in self.features.values():
             norms = self._name_norms(f)
@@ -162,9 +180,15 @@ class Atlas:
                 scored.append((0, f))
             elif q and any(q in n for n in norms):
                 scored.append((1, f))
+            elif latin:
+                m = [s for s in (match_pinyin(text, n) for n in (f.name, *f.aliases, *f.other_names))
+                     if s is not None]
+                if m:
+                    scored.append((2 + min(m), f))
         for score, f in sorted(scored, key=lambda s: (s[0], s[1].name)):
             hits.append({"type": "feature", "id": f.id, "plan": ",".join(self.plans_of(f.id)),
-                         "label": f.name, "snippet": f"{f.subtype} · {f.district}"})
+                         "label": f.name, "snippet": f"{f.subtype} · {f.district}",
+                         "match": "pinyin" if score >= 2 else "text"})
         for plan in self.plans.values():
             for c in plan.clauses:
                 flat = c.text

@@ -7,19 +7,16 @@ command and by the app. Parsed plans are cached by the SHA-256 of their text.
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import PlanAtlasError
 from .fsutil import user_data_dir
+from .ids import check_plan_id, clean_label
 from .model import Plan, Region
-from .plan import parse_plan_bytes
+from .plancache import parse_plan_cached
 from .text import PlanTextError
-
-PLAN_ID = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
-
 
 def seeds_dir() -> Path:
     here = Path(__file__).resolve().parent.parent / "seeds"
@@ -53,8 +50,8 @@ def _parse_cached(path: str, mtime_ns: int, size: int, plan_id: str, meta_json: 
     meta = json.loads(meta_json)
     region = Region(**meta.pop("region"))
     period = tuple(meta.pop("period")) if meta.get("period") else None
-    return parse_plan_bytes(Path(path).read_bytes(), plan_id, path=path, region=region, period=period,
-                            origin=origin, **meta)
+    return parse_plan_cached(Path(path).read_bytes(), plan_id, path=path, region=region,
+                             period=period, origin=origin, **meta)   # user plans: disk cache
 
 
 def _load(path: Path, plan_id: str, kwargs: dict, origin: str) -> Plan:
@@ -82,8 +79,8 @@ def _stored_plan(store, plan_id: str, rec: dict) -> Plan:
     key = (rec["text_sha256"], plan_id, repr(meta))
     plan = _STORED.get(key)
     if plan is None:
-        data = store.plan_text(rec["text_sha256"])
-        plan = parse_plan_bytes(data, plan_id, path=f"store:plans/{plan_id}", origin="user", **meta)
+        data = store.plan_text(rec["text_sha256"])      # parsed once per content (disk cache)
+        plan = parse_plan_cached(data, plan_id, path=f"store:plans/{plan_id}", origin="user", **meta)
         if len(_STORED) > 64:
             _STORED.clear()
         _STORED[key] = plan
@@ -139,8 +136,10 @@ def import_plan(file: str | Path, plan_id: str, *, title: str | None = None, iss
     metadata, one atomic store operation, undoable). Nothing is written on error."""
     from .store import current_store
 
-    if not PLAN_ID.match(plan_id):
-        raise PlanTextError(f"plan id {plan_id!r} must be 2-32 lowercase letters, digits, '-' or '_'")
+    plan_id = check_plan_id(plan_id)      # whole string, no Windows device names
+    title, issuer, issued, province, city, district, adcode = (
+        clean_label(v) if v is not None else None
+        for v in (title, issuer, issued, province, city, district, adcode))
     existing = {e["id"] for e in seed_entries()}
     if plan_id in existing:
         raise PlanTextError(f"plan id {plan_id!r} is a seed plan; choose another id")

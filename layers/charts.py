@@ -83,7 +83,8 @@ def new_figure(width: float = 9.0, height: float = 5.0, dpi: int = 100):
 
 
 def _plan_name(row, lang: str) -> str:
-    return row.plan_label if lang == "zh" else row.plan
+    from .pinyin import romanise
+    return row.plan_label if lang == "zh" else romanise(row.plan_label)
 
 
 def _num(v: float) -> str:

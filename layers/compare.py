@@ -88,8 +88,8 @@ class CompareRow:
 
 
 def plan_label(plan: Plan) -> str:
-    r = plan.region
-    return r.district or r.city or plan.id
+    from .cite import plan_label as label
+    return label(plan, "zh")
 
 
 def map_plan(plan: Plan, vocab: Vocabulary | None = None, *, clause_text=None) -> list[CompareRow]:

@@ -8,7 +8,7 @@ Messages say what was wrong and where (file, line, column) and never need a trac
 """
 from __future__ import annotations
 
-__all__ = ["PlanAtlasError", "InputError", "OperationError", "Cancelled"]
+__all__ = ["PlanAtlasError", "InputError", "OperationError", "WriteFailed", "Cancelled"]
 
 
 class PlanAtlasError(Exception):
@@ -24,6 +24,11 @@ class InputError(PlanAtlasError, ValueError):
 class OperationError(PlanAtlasError):
     """The input was fine but the operation failed (I/O, lock, conflict; exit code 1)."""
     exit_code = 1
+
+
+class WriteFailed(OperationError):
+    """A writer (Qt, GDAL) or the check of a written file found the file incomplete; the
+    durable-write path turns it into "cannot write FILE: …" and keeps the previous file."""
 
 
 class Cancelled(PlanAtlasError):

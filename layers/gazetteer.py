@@ -106,7 +106,7 @@ def feature_from_geojson(obj: dict, where: str, origin: str = "shipped") -> Feat
         plans=list(props["plans"]), district=str(props["district"]), adcode=str(props["adcode"]),
         geometry=geom, precision_m=precision, source=str(props["source"]), status=props["status"],
         schematic=bool(props.get("schematic", False)), evidence=dict(props.get("evidence") or {}),
-        note=props.get("note"), other_names=[str(a) for a in props.get("other_names") or []],
+        note=props.get("note"), note_zh=props.get("note_zh") or None, other_names=[str(a) for a in props.get("other_names") or []],
         indicators=[str(a) for a in props.get("indicators") or []],
         origin=origin, source_zh=str(props.get("source_zh") or ""),
         method=str(props.get("method") or "estimate"), ref=props.get("ref"),

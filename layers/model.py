@@ -163,6 +163,7 @@ class Feature:
     ref_lonlat: tuple[float, float] | None = None
     conversion: str | None = None
     offshore: str | None = None  # why a polygon may lie mostly on basemap sea (port, reclaimed land)
+    note_zh: str | None = None   # the curator note in Chinese where ``note`` was written in English
 
     @property
     def names(self) -> list[str]:
@@ -179,6 +180,12 @@ class Feature:
             return self.source_zh or self.source
         return self.source or self.source_zh
 
+    def note_label(self, lang: str = "zh") -> str | None:
+        """The curator note in ``lang``: ``note_zh`` for Chinese when there is one, else ``note``."""
+        if lang == "zh" and self.note_zh:
+            return self.note_zh
+        return self.note or self.note_zh
+
     def properties(self) -> dict[str, Any]:
         return {
             "id": self.id, "name": self.name, "aliases": list(self.aliases),
@@ -190,7 +197,7 @@ class Feature:
             "origin": self.origin, "source_zh": self.source_zh, "method": self.method,
             "ref": self.ref, "ref_crs": self.ref_crs,
             "ref_lonlat": list(self.ref_lonlat) if self.ref_lonlat else None,
-            "conversion": self.conversion, "offshore": self.offshore,
+            "conversion": self.conversion, "offshore": self.offshore, "note_zh": self.note_zh,
         }
 
 

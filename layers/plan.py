@@ -11,13 +11,16 @@ keeps the 1-based line range of the ORIGINAL file it was read from.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
 from .model import Clause, Plan, Region
+from .safetext import one_line
 from .text import FOOTNOTE_MARK, Paragraph, PlanTextError, decode, paragraphs, split_lines
 
 _CN = "一二三四五六七八九十百零〇两"
+MAX_PLAN_BYTES = 128 * 2**20     # a plan text above this is refused (memory is ~5x the text)
 
 
 @dataclass(frozen=True)
@@ -82,59 +85,87 @@ def heading_title(rest: str) -> str:
 
 
 class _Builder:
+    """Builds the clause list in one pass, in time linear in the text: clause texts are
+    collected as lists of parts and joined once (:meth:`finish`), duplicate ids get their
+    ``~N`` suffix from a counter."""
+
     def __init__(self, plan_id: str):
         self.plan_id = plan_id
         self.clauses: list[Clause] = []
         self.stack: list[tuple[float, Clause]] = []
         self.ids: set[str] = set()
+        self.dups: dict[str, int] = {}
+        self.parts: list[list[str]] = []       # text parts per clause, in clause order
+        self.lengths: list[int] = []
         self.current: Clause | None = None
 
     def start(self, cid: str, number: str, heading: str, parent: str | None, level: int, kind: str,
               para: Paragraph | None, body: str) -> Clause:
         if cid in self.ids:
-            n = 2
-            while f"{cid}~{n}" in self.ids:
+            n = self.dups.get(cid, 1)
+            while True:
                 n += 1
+                if f"{cid}~{n}" not in self.ids:
+                    break
+            self.dups[cid] = n
             cid = f"{cid}~{n}"
         self.ids.add(cid)
         line = para.first_line if para else 1
         clause = Clause(id=cid, plan=self.plan_id, number=number, heading=heading, text="",
                         parent=parent, level=level, lines=(line, line), kind=kind)
-        if para is not None and body:
-            self._append_spans(clause, para, body)
         self.clauses.append(clause)
+        self.parts.append([])
+        self.lengths.append(0)
         self.current = clause
+        if para is not None and body:
+            self._append_spans(para, body)
         return clause
 
-    def _append_spans(self, clause: Clause, para: Paragraph, body: str, sep: str = "") -> None:
+    def _append_spans(self, para: Paragraph, body: str, sep: str = "") -> None:
         # ``body`` is a suffix of ``para.text`` (heading number removed) — map its offsets.
-        skip = len(para.text) - len(body)
-        base = len(clause.text) + len(sep)
-        clause.text += sep + body
-        for off, line in para.spans:
-            rel = max(off - skip, 0)
-            clause.line_map.append((base + rel, line))
-        clause.line_map.sort()
-        clause.lines = (clause.lines[0] if clause.line_map else para.first_line, max(clause.lines[1], para.last_line))
+        clause = self.current
+        skip = len(para) - len(body)
+        base = self.lengths[-1] + len(sep)
+        if sep:
+            self.parts[-1].append(sep)
+        self.parts[-1].append(body)
+        self.lengths[-1] = base + len(body)
+        for off, line in para.spans:       # offsets only grow: line_map stays sorted
+            clause.line_map.append((base + max(off - skip, 0), line))
+        clause.lines = (clause.lines[0] if clause.line_map else para.first_line,
+                        max(clause.lines[1], para.last_line))
 
     def append(self, para: Paragraph) -> None:
-        clause = self.current
-        if clause is None:
-            clause = self.start(f"{self.plan_id}:preamble", "", "（文件头）", None, 0, "preamble", para, "")
+        if self.current is None:
+            clause = self.start(f"{self.plan_id}:preamble", "", "（文件头）", None, 0, "preamble",
+                                para, "")
             clause.lines = (para.first_line, para.first_line)
-        sep = "\n" if clause.text else ""
-        self._append_spans(clause, para, para.text, sep)
+        sep = "\n" if self.lengths[-1] else ""
+        self._append_spans(para, para.text, sep)
+
+    def finish(self) -> list[Clause]:
+        for clause, parts in zip(self.clauses, self.parts):
+            clause.text = "".join(parts)
+        self.parts = []
+        return self.clauses
 
 
 def parse_text(text: str, plan_id: str) -> list[Clause]:
     """Parse decoded plan text into clauses (document order)."""
     lines = split_lines(text)
+    memo: dict[str, tuple | None] = {}      # each line is matched once, not three times
+
+    def heading(s: str):
+        h = memo.get(s, memo)
+        if h is memo:
+            h = memo[s] = match_heading(s)
+        return h
 
     def is_heading(s: str) -> bool:
-        return match_heading(s) is not None or bool(TRAILER.match(s))
+        return heading(s) is not None or bool(TRAILER.match(s))
 
     def is_table_start(s: str) -> bool:
-        h = match_heading(s)
+        h = heading(s)
         return bool(h and h[0].name == "table")
 
     paras, footnotes = paragraphs(lines, is_heading, is_table_start)
@@ -147,7 +178,7 @@ def parse_text(text: str, plan_id: str) -> list[Clause]:
             else:
                 b.append(para)
             continue
-        h = match_heading(para.text) if para.kind == "text" else None
+        h = heading(para.text) if para.kind == "text" else None
         if h is None:
             b.append(para)
             continue
@@ -162,6 +193,7 @@ def parse_text(text: str, plan_id: str) -> list[Clause]:
                          kind.name, para, rest)
         b.stack.append((kind.rank, clause))
 
+    b.finish()
     _attach_footnotes(b.clauses, footnotes)
     if not any(c.kind not in ("preamble", "trailer") for c in b.clauses):
         raise PlanTextError("no numbered structure found (no 第X章, 一、, （一）, 1. headings): "
@@ -170,28 +202,52 @@ def parse_text(text: str, plan_id: str) -> list[Clause]:
 
 
 def _attach_footnotes(clauses: list[Clause], footnotes) -> None:
-    """Remove footnote markers from clause text; keep each footnote as a note of the clause citing it."""
-    for clause in clauses:
+    """Remove footnote markers from clause text; keep each footnote as a note of the clause citing it.
+
+    A footnote ``¹ …`` belongs to the nearest citation of its marker at or above its line (else
+    the first one below); a footnote nobody cites stays with the clause whose lines surround it.
+    Linear in the text and the number of footnotes (markers are removed in one pass per clause,
+    citations and clause ranges are bisected)."""
+    cites: dict[str, list[tuple[int, int]]] = {}      # marker -> [(line of citation, clause index)]
+    for ci, clause in enumerate(clauses):
         marks = list(FOOTNOTE_MARK.finditer(clause.text))
         if not marks:
             continue
-        for m in reversed(marks):
-            for fn in footnotes:
-                if fn.marker == m.group(0) and fn.line not in clause.note_lines:
-                    clause.notes.append(fn.text)
-                    clause.note_lines.append(fn.line)
-            clause.text = clause.text[: m.start()] + clause.text[m.end():]
-            shift = m.end() - m.start()
-            clause.line_map = [(o - shift if o > m.start() else o, ln) for o, ln in clause.line_map]
-    cited = {n for c in clauses for n in c.note_lines}
-    for fn in footnotes:   # an orphan footnote stays with the clause whose lines surround it
-        if fn.line in cited:
-            continue
-        for clause in clauses:
-            if clause.lines[0] <= fn.line <= clause.lines[1] + 2:
-                clause.notes.append(fn.text)
-                clause.note_lines.append(fn.line)
-                break
+        for m in marks:
+            cites.setdefault(m.group(0), []).append((clause.line_at(m.start()), ci))
+        pieces, starts, removed, pos, total = [], [], [], 0, 0
+        for m in marks:
+            pieces.append(clause.text[pos:m.start()])
+            total += m.end() - m.start()
+            starts.append(m.start())
+            removed.append(total)
+            pos = m.end()
+        pieces.append(clause.text[pos:])
+        clause.text = "".join(pieces)
+        new_map = []
+        for o, ln in clause.line_map:
+            i = bisect_left(starts, o)      # markers starting strictly before ``o`` are gone
+            new_map.append((o - removed[i - 1] if i else o, ln))
+        clause.line_map = new_map
+    for occ in cites.values():
+        occ.sort()
+    firsts = [c.lines[0] for c in clauses]          # non-decreasing: clauses follow the lines
+    for fn in footnotes:
+        occ = cites.get(fn.marker)
+        if occ:
+            i = bisect_right(occ, (fn.line, len(clauses))) - 1
+            target = occ[max(i, 0)][1]
+        else:   # an orphan footnote stays with the clause whose lines surround it
+            j = bisect_right(firsts, fn.line) - 1
+            target = None
+            while j >= 0 and clauses[j].lines[1] + 2 >= fn.line:
+                if clauses[j].lines[0] <= fn.line:
+                    target = j
+                j -= 1
+            if target is None:
+                continue
+        clauses[target].notes.append(fn.text)
+        clauses[target].note_lines.append(fn.line)
 
 
 def parse_plan_file(path: str | Path, plan_id: str, *, title: str | None = None, issuer: str = "",
@@ -209,6 +265,10 @@ def parse_plan_file(path: str | Path, plan_id: str, *, title: str | None = None,
 def parse_plan_bytes(data: bytes, plan_id: str, *, path: str = "<bytes>", title: str | None = None,
                      issuer: str = "", issued: str = "", period: tuple[int, int] | None = None,
                      region: Region | None = None, origin: str = "seed") -> Plan:
+    """Decode and parse a plan file's bytes into a :class:`Plan` (clauses and targets)."""
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanTextError(f"{path}: {len(data) / 2**20:,.0f} MB is more than a plan text may be "
+                            f"({MAX_PLAN_BYTES // 2**20} MB, the limit)")
     text, encoding = decode(data, path)
     return parse_plan_text(text, plan_id, encoding=encoding, path=path, title=title, issuer=issuer,
                            issued=issued, period=period, region=region, origin=origin)
@@ -217,21 +277,25 @@ def parse_plan_bytes(data: bytes, plan_id: str, *, path: str = "<bytes>", title:
 def parse_plan_text(text: str, plan_id: str, *, encoding: str = "utf-8", path: str = "<text>",
                     title: str | None = None, issuer: str = "", issued: str = "",
                     period: tuple[int, int] | None = None, region: Region | None = None,
-                    origin: str = "seed") -> Plan:
-    """Parse decoded plan text (from a text file, or extracted from a PDF or Word file)."""
+                    origin: str = "seed", clauses: list[Clause] | None = None,
+                    targets: list | None = None) -> Plan:
+    """Parse decoded plan text (from a text file, or extracted from a PDF or Word file);
+    ``clauses``/``targets`` already parsed (a cache) are used as they are."""
     from .targets import extract_targets
 
-    try:
-        clauses = parse_text(text, plan_id)
-    except PlanTextError as exc:
-        raise PlanTextError(f"{path}: {exc}") from None
+    if clauses is None:
+        try:
+            clauses = parse_text(text, plan_id)
+        except PlanTextError as exc:
+            raise PlanTextError(f"{path}: {exc}") from None
     source_lines = split_lines(text)
     if period is None:
         period = guess_period(text)
-    plan = Plan(id=plan_id, title=title or guess_title(source_lines), issuer=issuer, issued=issued,
-                period=period, region=region or Region("", "", "", ""), file=path, encoding=encoding,
+    plan = Plan(id=plan_id, title=one_line(title) or guess_title(source_lines),
+                issuer=one_line(issuer), issued=one_line(issued), period=period,
+                region=region or Region("", "", "", ""), file=path, encoding=encoding,
                 source_lines=source_lines, clauses=clauses, origin=origin)
-    plan.targets = extract_targets(plan)
+    plan.targets = extract_targets(plan) if targets is None else targets
     return plan
 
 
@@ -249,12 +313,13 @@ def guess_period(text: str) -> tuple[int, int]:
 
 def guess_title(lines: list[str]) -> str:
     for raw in lines[:40]:
-        s = raw.strip()
+        s = one_line(raw[:200])
         if re.search(r"[:：,，、]|https?//|^#", s):
             continue                  # metadata ("# 来源: …", "发文字号：…") or prose, not a title
         if re.search(r"(规划|方案|计划|意见|纲要)", s) and 6 <= len(s) <= 80 and "印发" not in s:
             return s.strip("《》")
     for raw in lines:
-        if raw.strip() and not raw.lstrip().startswith("#"):
-            return raw.strip()[:60]
+        s = one_line(raw[:200])
+        if s and not s.startswith("#"):
+            return s[:60]
     return ""

@@ -85,6 +85,13 @@ def distance_to_feature_m(f: Feature, lonlat: tuple[float, float]) -> float:
     return distance_m((q.x, q.y), lonlat)
 
 
+def _mostly_latin(text: str) -> bool:
+    import re
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return latin >= 5 and latin > han
+
+
 def check_fields(f: Feature, where: str) -> list[str]:
     """Problems with the position fields of one feature (schema-level; no basemap needed)."""
     out: list[str] = []
@@ -97,6 +104,8 @@ def check_fields(f: Feature, where: str) -> list[str]:
                    f"allows (≥ {floor:g} m)")
     if f.origin == "shipped" and not f.source_zh:
         out.append(f"{where}: source_zh (Chinese source label) is missing")
+    if f.origin == "shipped" and f.note and not f.note_zh and _mostly_latin(f.note):
+        out.append(f"{where}: the note is in English; note_zh (the Chinese note) is missing")
     if f.ref_crs is not None and f.ref_crs not in REF_CRSES:
         out.append(f"{where}: ref_crs must be one of {', '.join(REF_CRSES)}; got {f.ref_crs!r}")
     if f.method in ("direct", "proxy", "area_centroid", "town_centroid"):

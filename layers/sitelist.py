@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from planatlas.layers.fsutil import durable_path, ensure_folder
 from planatlas.layers.model import CATEGORIES, CATEGORY_LABELS, Feature
 
 __all__ = ["SiteRow", "sitelist_groups", "write_sitelist_xlsx", "list_title", "COLUMNS",
@@ -233,13 +233,6 @@ def write_sitelist_xlsx(features: Iterable[Feature], out: str | os.PathLike, *, 
         _text_cell(guide, i, 1, line)
     guide["A1"].font = Font(bold=True, size=14)
     guide.column_dimensions["A"].width = 100
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
-    os.close(fd)
-    try:
+    with durable_path(ensure_folder(out)) as tmp:
         wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return out

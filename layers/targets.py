@@ -46,6 +46,7 @@ SCOPE_PLACE = re.compile(
     r"(?=实现|积极|要|力争|加快|重点|建成|打造|基本|将|以)")
 HAS_FIGURE = re.compile(r"\d|翻[一两二三]番|全覆盖")
 CN_DIGITS = {"一": 2, "两": 4, "二": 4, "三": 8}
+_AFTER_WINDOW = 200      # text after a number that can still name its indicator (uses <= 26)
 
 
 def _norm(text: str) -> str:
@@ -126,6 +127,7 @@ def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) ->
     prev_indicator = ""
     scope = plan.scope_word
     start = plan.period[0] if plan.period and plan.period[0] else None
+    place = _scope(sentence)           # once per sentence, not per target (linear time)
     pos = 0
     segments = []
     for m in SEPARATORS.finditer(sentence + "。"):
@@ -148,7 +150,7 @@ def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) ->
         cursor = 0
         for how, m in found:
             before = seg[cursor:m.start()]
-            after_all = seg[m.end():].lstrip()
+            after_all = seg[m.end():m.end() + _AFTER_WINDOW].lstrip()   # bounded: linear time
             comparator, upper = "=", None
             after = after_all
             if how == "qty":
@@ -183,7 +185,6 @@ def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) ->
                 basis = f"较{bm.group(1)}年" if bm else (f"较{start - 1}年" if start else None)
             elif basis_years and BASIS.search(before):
                 basis = f"较{BASIS.search(before).group(1)}年"
-            place = _scope(sentence)
             surface = seg.strip()
             offset = s_off + seg_off + m.start()
             rate = RATE.search(seg[:m.start()])

@@ -327,7 +327,9 @@ def test_bookmarks_frame_plan_areas(win, qtbot, synth):
     assert x0 <= b[0] + 1e-6 and y0 <= b[1] + 1e-6 and x1 >= b[2] - 1e-6 and y1 >= b[3] - 1e-6
     win._fill_bookmarks()
     texts = [a.text() for a in win.menu_bookmarks.actions()]
-    assert any("binhai" in t for t in texts) and any("guangzhou" in t for t in texts)
+    # plan areas by name, never by id
+    assert "滨海新区" in texts and "广州市" in texts
+    assert not any("binhai" in t or "guangzhou" in t for t in texts)
 
 
 def test_settings_survive_restart(qtbot, synth, settings_path):

@@ -340,7 +340,9 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(atlas, tmp_path, mon
     else:
         monkeypatch.setattr(mod, {"csv": "_write_csv", "gpkg": "_write_gpkg",
                                   "xlsx": "_write_xlsx"}[fmt], half_then_fail)
-    with pytest.raises(OSError, match="disk full"):
+    from planatlas.layers.errors import OperationError
+
+    with pytest.raises(OperationError, match="disk full"):
         export_data(atlas, "guangzhou", None, fmt, "wgs84", out)
     monkeypatch.undo()
     assert out.read_bytes() == b"previous export"

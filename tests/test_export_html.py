@@ -42,7 +42,10 @@ def test_no_network_resource_at_all(page):
 def test_external_reference_detector_catches_leaks():
     assert external_references('<script src="https://cdn.example/x.js"></script>')
     assert external_references("<link rel=stylesheet href='//cdn.example/x.css'>")
-    assert external_references("a { background: url( 'http://x/y.png') }")
+    assert external_references("<style>a { background: url( 'http://x/y.png') }</style>")
+    assert external_references("<div style=\"background:url(//x/y.png)\">x</div>")
+    # escaped text that merely talks about resources is not markup
+    assert not external_references("<p>参见 &lt;script src=//cdn.example/x.js&gt; url(//x)</p>")
     assert external_references('<img src=http://x/y.png>')
     assert not external_references('<svg xmlns="http://www.w3.org/2000/svg"></svg>')
     assert not external_references('<a title="x">leafletjs.com</a>')

@@ -70,7 +70,8 @@ def test_check_accept_and_export(qtbot, dialog, atlas, tmp_path):
     report = reports[0]
     assert report.crs.chosen == "gcj02"
     assert dialog.model.rowCount() == 10
-    assert "gcj02" in dialog.summary.text() and "moved" in dialog.summary.text()
+    # in the UI language: GCJ-02 named as in the rest of the app, statuses in Chinese
+    assert "GCJ-02" in dialog.summary.text() and "移位 1" in dialog.summary.text()
     # rows are coloured by status
     src = dialog.model
     for i, r in enumerate(report.rows):
@@ -108,7 +109,7 @@ def test_manual_crs_and_bad_file(qtbot, dialog, atlas, tmp_path):
     with qtbot.waitSignal(dialog.check_finished, timeout=60_000) as blocker:
         dialog.start_check()
     assert blocker.args == ["failed"]
-    assert "no longitude column found" in dialog.summary.text()
+    assert "找不到经度列" in dialog.summary.text()
     assert dialog.check_button.isEnabled()
 
 

@@ -92,9 +92,11 @@ def test_filter_sort_and_click_shows_the_clause_on_the_map(tw, main_window, qtbo
     rect = tw.table.visualRect(tw.proxy.index(row, _column(tw, "tcol.clause")))
     qtbot.mouseClick(tw.table.viewport(), Qt.LeftButton, pos=rect.center())
     assert main_window.state.clause == clause == "guangzhou:二.(二).5"
-    assert main_window.state.selection == [f for f in atlas.features_of(clause)
-                                           if f in main_window.state.scene.index]
+    # the target's places (the five 商圈 enumerated before 5个), not all 26 of its clause
+    tid = tw.proxy.index(row, 0).data(Qt.UserRole + 3)
+    assert main_window.state.selection == atlas.places_of_target(tid)
     assert "gz-tianhe-road-zhujiang-new-town" in main_window.state.selection
+    assert len(main_window.state.selection) < len(atlas.features_of(clause))
     tw.set_plans(["binhai"])
     assert tw.proxy.rowCount() == 0 and "规划（1/5）" in tw.plans_button.text()
 

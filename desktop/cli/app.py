@@ -119,7 +119,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("screenshot", help="render the main window offscreen, framed on a plan, to PNG")
-    p.add_argument("--plan", required=True)
+    p.add_argument("--plan", help="frame this plan (default: the window as a first start shows it)")
     p.add_argument("--size", default="1600x1000", help="WIDTHxHEIGHT in pixels")
     p.add_argument("--out", required=True, help="output .png")
     p.set_defaults(func=cmd_screenshot)

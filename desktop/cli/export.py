@@ -23,10 +23,24 @@ def cmd_export_html(args) -> int:
     return 0
 
 
-def cmd_export_map(args) -> int:
-    from planatlas.desktop.export_map import ensure_app, export_map   # paints with Qt
+def _painting_app():
+    """The Qt application for painting on the command line: offscreen unless the user chose a
+    platform, and a QApplication (not just a QGuiApplication) so that widgets created later in
+    the same process (the app, tests) can share it."""
+    import os
 
-    ensure_app()
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        return QApplication(["planatlas"])
+    return QApplication.instance()
+
+
+def cmd_export_map(args) -> int:
+    from planatlas.desktop.export_map import export_map   # paints with Qt
+
+    _painting_app()
     emit_json(export_map(get_atlas(), args.plan, args.out, fmt=args.format, layers=args.layers,
                          paper=args.paper, orientation=args.orientation, dpi=args.dpi,
                          extent=args.extent, title=args.title, subtitle=args.subtitle,

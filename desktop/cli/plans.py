@@ -53,7 +53,7 @@ def cmd_targets(args) -> int:
 
 def cmd_search(args) -> int:
     atlas = get_atlas()
-    hits = atlas.search(args.text)
+    hits = atlas.search(args.text, crs=args.crs)
     if args.plan:
         hits = [h for h in hits if args.plan in h["plan"].split(",")]
     out = []
@@ -62,6 +62,9 @@ def cmd_search(args) -> int:
             c = atlas.clause(h["id"])
             out.append({"type": "clause", "plan": h["plan"], "clause": c.id, "number": c.number,
                         "heading": c.heading, "lines": [c.lines[0], c.lines[1]], "snippet": h["snippet"]})
+        elif h["type"] == "location":
+            out.append({"type": "location", "plan": "", "feature": h["id"], "crs": h["crs"],
+                        "lon": h["lon"], "lat": h["lat"], "snippet": f"{h['label']} → {h['snippet']}"})
         else:
             out.append({"type": "feature", "plan": h["plan"], "feature": h["id"], "name": h["label"],
                         "snippet": h["snippet"]})
@@ -127,9 +130,12 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_targets)
 
-    p = sub.add_parser("search", help="search places and clause text")
+    p = sub.add_parser("search", help="search places (names, aliases, pinyin), clause text, or "
+                                      "coordinates (113.32,23.11 / 23.11N 113.32E [gcj02])")
     p.add_argument("text")
     p.add_argument("--plan", help="only this plan")
+    p.add_argument("--crs", default="wgs84", choices=("wgs84", "gcj02", "bd09", "cgcs2000"),
+                   help="system of typed coordinates without a system word (default wgs84)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 

@@ -115,7 +115,7 @@ def export_data(atlas, plans, categories, fmt: str, crs: str | None, out) -> dic
                 with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                     zf.writestr("doc.kml", data)
     elif fmt == "gpx":
-        with atomic_path(out, create=False) as tmp:
+        with atomic_path(out) as tmp:
             _write_gpx(tmp, sites, crs, meta)
     elif fmt == "gpkg":
         with atomic_path(out, create=False) as tmp:

@@ -8,6 +8,7 @@ from typing import Any
 
 import shapely
 
+from planatlas.layers.fsutil import WriteFailed
 from planatlas.layers.model import CATEGORIES, CATEGORY_COLORS, Target
 
 from .records import (
@@ -128,6 +129,18 @@ def qml_style(kind: str, color: str, *, label_field: str = "name") -> str:
 
 def _write_gpkg(path: Path, sites: list[Site], crs: str, meta: dict[str, Any],
                 categories: Sequence[str]) -> list[str]:
+    """Write the GeoPackage; a failure GDAL reports (full disk, I/O error) is a WriteFailed."""
+    import pyogrio.errors
+
+    try:
+        return _write_gpkg_layers(path, sites, crs, meta, categories)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as exc:
+        raise WriteFailed(f"GDAL: {exc}") from None
+
+
+def _write_gpkg_layers(path: Path, sites: list[Site], crs: str, meta: dict[str, Any],
+                       categories: Sequence[str]) -> list[str]:
     import geopandas as gpd
     import pandas as pd
     import pyogrio

@@ -13,6 +13,10 @@ from .records import CRS_LABELS, Site, _flat, _site_record, clean_text, format_t
 # --------------------------------------------------------------------------- GPX
 
 def _write_gpx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) -> None:
+    """GDAL's GPX writer does not report failed writes, so it writes into memory and the bytes
+    are written (and checked) by Python."""
+    import io
+
     import geopandas as gpd
     import pyogrio
 
@@ -40,10 +44,11 @@ def _write_gpx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) ->
         })
         geoms.append(shapely.Point(rec["lon"], rec["lat"]))
     gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+    buf = io.BytesIO()
     pyogrio.write_dataframe(
-        gdf, path, layer="waypoints", driver="GPX",
+        gdf, buf, layer="waypoints", driver="GPX",
         dataset_options={"GPX_USE_EXTENSIONS": "YES", "GPX_EXTENSIONS_NS": "planatlas",
                          "GPX_EXTENSIONS_NS_URL": "urn:planatlas:gpx:1"},
     )
-
-
+    with open(path, "wb") as fh:
+        fh.write(buf.getvalue())

@@ -44,16 +44,28 @@ def h(value: Any) -> str:
     return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
 
 
-# Resource references that a browser would fetch or follow: src=, href=, url(), @import.
-_EXTERNAL_RE = re.compile(
-    r"""(?:\b(?:src|href|srcset|poster|data|action|xlink:href)\s*=\s*["']?\s*(?:https?:)?//)"""
-    r"""|(?:url\(\s*["']?\s*(?:https?:)?//)|(?:@import\s+["']?(?:https?:)?//)""",
-    re.IGNORECASE)
+# Resource references a browser would fetch or follow — only where they are markup: an
+# attribute inside a real tag (``<img src=//…>``, also inside the HTML strings folium puts in its
+# scripts), or a CSS ``url()``/``@import`` inside a <style> element or a style attribute. Text
+# from the plans is escaped (``&lt;img src=//…``) and is not markup, so it cannot trip the check.
+_TAG_RESOURCE_RE = re.compile(
+    r"""<[A-Za-z][\w:-]*(?:\s[^<>]*?)?\s(?:src|href|srcset|poster|data|action|xlink:href)\s*=\s*"""
+    r"""["']?\s*(?:https?:)?//""", re.IGNORECASE)
+_STYLE_BLOCK_RE = re.compile(r"<style\b[^<>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+_STYLE_ATTR_RE = re.compile(r"""<[A-Za-z][^<>]*?\sstyle\s*=\s*("[^"]*"|'[^']*')""", re.IGNORECASE)
+_CSS_URL_RE = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//|@import\s+["']?(?:https?:)?//""",
+                         re.IGNORECASE)
 
 
 def external_references(page: str) -> list[str]:
     """Snippets of ``page`` that reference a network resource (empty list = offline-safe)."""
-    return [page[max(0, m.start() - 40):m.end() + 40] for m in _EXTERNAL_RE.finditer(page)]
+    spans = [m.span() for m in _TAG_RESOURCE_RE.finditer(page)]
+    for rx, group in ((_STYLE_BLOCK_RE, 1), (_STYLE_ATTR_RE, 1)):
+        for block in rx.finditer(page):
+            base = block.start(group)
+            spans += [(base + m.start(), base + m.end())
+                      for m in _CSS_URL_RE.finditer(block.group(group))]
+    return [page[max(0, a - 40):b + 40] for a, b in sorted(spans)]
 
 
 @lru_cache(maxsize=1)

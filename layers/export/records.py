@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ import shapely
 
 from planatlas.layers import crs as _crs
 from planatlas.layers.errors import InputError
+from planatlas.layers.fsutil import durable_path
+from planatlas.layers.safetext import xml_safe
 from planatlas.layers.model import CATEGORIES, CATEGORY_LABELS, Clause, Feature, Target
 
 FORMATS = ("geojson", "gpkg", "kml", "kmz", "gpx", "csv", "xlsx")
@@ -199,12 +200,9 @@ def format_target(t: Target) -> str:
 
 # --------------------------------------------------------------------------- helpers
 
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def clean_text(value: Any) -> str:
     """Text safe for XML/XLSX: characters XML 1.0 forbids are removed."""
-    return _XML_BAD.sub("", "" if value is None else str(value))
+    return xml_safe(value)
 
 
 def _neutralise_formula(text: str) -> str:
@@ -214,11 +212,13 @@ def _neutralise_formula(text: str) -> str:
 
 @contextmanager
 def atomic_path(out: str | os.PathLike, *, create: bool = True) -> Iterator[Path]:
-    """Yield a temporary path beside ``out``; on success move it over ``out`` atomically.
+    """Yield a temporary path beside ``out``; on success verify it and move it over ``out``
+    (:func:`planatlas.layers.fsutil.durable_path`: checked, fsync'ed, the user's umask).
 
     With ``create=False`` the temporary name is reserved but the file is removed before
     yielding (for writers such as GDAL that refuse to write into an existing file). On any
-    exception the temporary file (and SQLite side files) is deleted and ``out`` is untouched.
+    exception the temporary file (and SQLite side files) is deleted and ``out`` is untouched;
+    a failed write is an :class:`~planatlas.layers.errors.OperationError`.
     """
     out = Path(out)
     parent = out.parent if str(out.parent) else Path(".")
@@ -226,26 +226,8 @@ def atomic_path(out: str | os.PathLike, *, create: bool = True) -> Iterator[Path
         raise ExportError(f"output path {out} is a folder, not a file")
     if not parent.is_dir():
         raise ExportError(f"output folder {parent} does not exist (for {out})")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".part{out.suffix}", dir=parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    if not create:
-        tmp.unlink()
-    try:
+    with durable_path(out, create=create) as tmp:
         yield tmp
-        if not tmp.exists():
-            raise ExportError(f"the exporter wrote nothing for {out}")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except BaseException:
-        for p in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-wal", "-shm", "-journal"))):
-            try:
-                p.unlink()
-            except FileNotFoundError:
-                pass
-        raise
 
 
 def _round_geom(geom):

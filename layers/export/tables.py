@@ -72,13 +72,15 @@ def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any], *
         ws.append(list(header))
         for cell in ws[1]:
             cell.font = bold
+        n = 1
         for row in rows:
             ws.append([clean_text(v) if isinstance(v, str) else v for v in row])
-            for cell in ws[ws.max_row]:
+            n += 1
+            for cell in ws[n]:    # (ws.max_row would scan every cell: quadratic time)
                 if isinstance(cell.value, str):
                     cell.data_type = "s"   # text stays text: "=..." must not become a formula
         ws.freeze_panes = "A2"
-        if ws.max_row > 1:
+        if n > 1:
             ws.auto_filter.ref = ws.dimensions
         for i, name in enumerate(header, start=1):
             ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)

@@ -52,7 +52,7 @@ def check_survey(path: str | os.PathLike, features: Iterable[Feature], *, crs: s
     :class:`planatlas.layers.survey.SurveyFormatError`.
     """
     p = Path(path)
-    report = check_rows(iter_survey(p), features, crs=crs, tolerance_m=tolerance_m, plans=plans,
+    report = check_rows(iter_survey(p, cancel=cancel), features, crs=crs, tolerance_m=tolerance_m, plans=plans,
                         other_features=other_features, progress=progress, cancel=cancel,
                         source=str(p))
     if report.survey_date is None:
@@ -214,6 +214,8 @@ def check_rows(rows: Iterable[SurveyRow], features: Iterable[Feature], *, crs: s
     nc = n_cands.tolist()
     tol = float(tolerance_m)
     for i, sr in enumerate(meta):
+        if i and i % 20000 == 0:
+            tick(0.9 + 0.1 * i / n, f"classified {i:,} rows")
         fi = bf[i]
         fid = ids[fi] if fi >= 0 else None
         reason = reasons[i]

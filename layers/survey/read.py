@@ -27,9 +27,11 @@ import csv
 import io
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
-from .read_table import _iter_csv, _iter_xlsx, _rows_from_table, detect_encoding
+from .guard import Guard
+from .read_table import _iter_csv, _rows_from_table, detect_encoding
+from .read_xlsx import _iter_xlsx
 from .read_xml import _iter_gpx, _iter_kml
 from .rows import SUPPORTED_SUFFIXES, SurveyFormatError, SurveyRow
 from .values import normalize_verdict, parse_coord
@@ -63,28 +65,34 @@ def _sniff_kind(path: Path) -> str:
     return "csv"
 
 
-def iter_survey(path: str | os.PathLike) -> Iterator[SurveyRow]:
+def iter_survey(path: str | os.PathLike,
+                cancel: Callable[[], bool] | None = None) -> Iterator[SurveyRow]:
     """Stream the rows of a survey file (format from the suffix, else sniffed from content).
 
     Raises :class:`SurveyFormatError` (at the first ``next()``) for files that cannot be
-    read as a survey at all; row-level problems are reported in ``SurveyRow.error``.
+    read as a survey at all, or that exceed the limits of :mod:`.guard`; row-level problems are
+    reported in ``SurveyRow.error``. ``cancel()`` returning True stops the reading (within
+    50 ms, also inside long rows and archive members) with :class:`CheckCancelled`.
     """
     p = Path(path)
-    if not p.exists():
-        raise SurveyFormatError(f"{p}: no such file")
-    if p.is_dir():
-        raise SurveyFormatError(f"{p}: is a directory, not a survey file")
-    if p.stat().st_size == 0:
-        raise SurveyFormatError(f"{p}: the file is empty")
-    kind = _sniff_kind(p)
-    if kind == "xlsx":
-        yield from _iter_xlsx(p)
-    elif kind == "gpx":
-        yield from _iter_gpx(p)
-    elif kind == "kml":
-        yield from _iter_kml(p)
-    else:
-        yield from _iter_csv(p)
+    try:
+        if not p.exists():
+            raise SurveyFormatError(f"{p}: no such file")
+        if p.is_dir():
+            raise SurveyFormatError(f"{p}: is a directory, not a survey file")
+        if p.stat().st_size == 0:
+            raise SurveyFormatError(f"{p}: the file is empty")
+        kind = _sniff_kind(p)
+    except OSError as exc:
+        raise SurveyFormatError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    guard = Guard(p, cancel)
+    reader = {"xlsx": _iter_xlsx, "gpx": _iter_gpx, "kml": _iter_kml}.get(kind, _iter_csv)
+    try:
+        yield from reader(p, guard)
+    except UnicodeDecodeError as exc:
+        raise SurveyFormatError(f"{p}: cannot decode ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise SurveyFormatError(f"{p}: cannot read ({exc.strerror or exc})") from None
 
 
 def read_survey(path: str | os.PathLike) -> list[SurveyRow]:
@@ -94,5 +102,5 @@ def read_survey(path: str | os.PathLike) -> list[SurveyRow]:
 
 def text_survey(text: str, name: str = "survey.csv") -> Iterator[SurveyRow]:
     """Rows from CSV text in memory (convenience for tools and tests of the parser)."""
-    rows = ((cells, str(i)) for i, cells in enumerate(csv.reader(io.StringIO(text)), start=1))
+    rows = ((cells, str(i), i) for i, cells in enumerate(csv.reader(io.StringIO(text)), start=1))
     yield from _rows_from_table(Path(name), rows, where_fmt="line {loc}")

@@ -1,14 +1,16 @@
-"""Tabular surveys: header recognition, CSV (UTF-8/GBK, any delimiter) and XLSX."""
+"""Tabular surveys: header recognition, rows to SurveyRows, and CSV (UTF-8/GBK/Big5, any delimiter)."""
 from __future__ import annotations
 
-import codecs
 import csv
 import re
 import unicodedata
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .rows import SurveyFormatError, SurveyRow
+from planatlas.layers.encoding import EncodingGuess, guess_encoding
+
+from .guard import MAX_LINE_CHARS, MAX_RECORD_CHARS, Guard
+from .rows import NoSurveyHeader, SurveyFormatError, SurveyRow
 from .values import _norm_header, _parse_pair, _text, _ticked, normalize_verdict, parse_coord
 
 __all__ = ["detect_encoding"]
@@ -198,135 +200,141 @@ def _with_error(r: SurveyRow, reason: str) -> SurveyRow:
     return r
 
 
-def _rows_from_table(path: Path, rows: Iterable[tuple[list[Any], str]], *,
-                     where_fmt: str, header_scan: int = 25) -> Iterator[SurveyRow]:
-    """Find the header among the first rows, then yield SurveyRows for the following ones."""
+def _rows_from_table(path: Path, rows: Iterable[tuple[Any, str, int]], *, where_fmt: str,
+                     guard: Guard | None = None, header_scan: int = 25) -> Iterator[SurveyRow]:
+    """Find the header among the first rows, then yield SurveyRows for the following ones.
+
+    ``rows`` yields ``(cells, where, ordinal)``; a data row's number is its ordinal minus the
+    header's (so rows a reader skips, such as missing XLSX rows, keep their numbers)."""
+    guard = guard or Guard(path)
     it = iter(rows)
-    scanned: list[list[Any]] = []
+    scanned: list[Any] = []            # non-blank rows before the header (a bounded number)
     mapping: dict[str, int] | None = None
-    for cells, _ in it:
+    header_at = 0
+    looked = multi = 0
+    for cells, _, ordinal in it:
+        looked += 1
+        filled = sum(1 for c in cells if c is not None and str(c).strip())
+        if filled == 0:
+            if looked > 100 * header_scan:
+                break
+            continue
         scanned.append(cells)
-        if sum(1 for c in cells if c is not None and str(c).strip()) < 2:
-            continue          # a title line, not a header
-        m = _map_header(cells)
-        if _has_coordinates(m):
-            mapping = m
-            break
-        if len(scanned) >= header_scan:
+        if filled >= 2:
+            m = _map_header(cells)
+            if _has_coordinates(m):
+                mapping, header_at = m, ordinal
+                break
+            multi += 1
+            if multi >= header_scan:
+                break
+        elif len(scanned) >= 4 * header_scan:     # title lines
             break
     if mapping is None:
         nonempty = [c for c in scanned if any(x not in (None, "") for x in c)]
         if not nonempty:
-            raise SurveyFormatError(f"{path}: the file is empty (no header row)")
+            raise NoSurveyHeader(f"{path}: the file is empty (no header row)")
         # report the row that looked most like a header
         header = max(nonempty[:header_scan], key=lambda c: len(_map_header(c)))
-        raise SurveyFormatError(_missing_coordinate_message(path, header))
-    n = 0
+        raise NoSurveyHeader(_missing_coordinate_message(path, header))
+    del scanned
     plan = _compile(mapping)
-    for cells, loc in it:
-        n += 1
-        sr = _row_from_cells(cells, plan, n, where_fmt.format(loc=loc))
+    for cells, loc, ordinal in it:
+        sr = _row_from_cells(cells, plan, ordinal - header_at, where_fmt.format(loc=loc))
         if sr is not None:
-            yield sr
+            yield guard.take(sr)
+        else:
+            guard.poll()
 
 
 # --------------------------------------------------------------------------- CSV
 
-def detect_encoding(sample: bytes) -> str:
-    """Encoding of a text sample: utf-8-sig (BOM), utf-8, gb18030, else charset-normalizer's guess.
+def detect_encoding(sample: bytes, *, complete: bool = False) -> str:
+    """Encoding of a text sample: a BOM, UTF-8, GB18030 or Big5 (told apart by
+    :mod:`planatlas.layers.encoding`), else charset-normalizer's guess.
 
-    Raises :class:`SurveyFormatError` for binary data.
-    """
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in sample:
-        raise SurveyFormatError("binary data (NUL bytes), not a text file")
+    Raises :class:`SurveyFormatError` for binary data."""
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
-        return "gb18030"
-    except UnicodeDecodeError:
-        pass
+        return guess_encoding(sample, complete=complete)[0]
+    except EncodingGuess as exc:
+        if b"\x00" in sample:
+            raise SurveyFormatError(str(exc)) from None
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    best = from_bytes(sample[: 1 << 16]).best()
     if best is None:
-        raise SurveyFormatError("not UTF-8 or GBK/GB18030 text")
+        raise SurveyFormatError("not UTF-8, GB18030/GBK or Big5 text")
     return best.encoding
 
 
-def _iter_csv(path: Path) -> Iterator[SurveyRow]:
+class _Lines:
+    """Lines of a text file for ``csv.reader``, each at most :data:`MAX_LINE_CHARS` long and at
+    most :data:`MAX_RECORD_CHARS` per record (a quoted field can span lines: an unclosed quote
+    would otherwise swallow the rest of the file); polls cancel."""
+
+    def __init__(self, fh, path: Path, guard: Guard):
+        self.fh = fh
+        self.path = path
+        self.guard = guard
+        self.number = 0
+        self.record = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.fh.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise SurveyFormatError(f"{self.path}: line {self.number} is longer than "
+                                    f"{MAX_LINE_CHARS:,} characters (the limit)")
+        self.record += len(line)
+        if self.record > MAX_RECORD_CHARS:
+            raise SurveyFormatError(
+                f"{self.path}: the record ending at line {self.number} is longer than "
+                f"{MAX_RECORD_CHARS:,} characters (the limit; an unclosed quote?)")
+        self.guard.poll()
+        return line
+
+
+def _iter_csv(path: Path, guard: Guard | None = None) -> Iterator[SurveyRow]:
+    guard = guard or Guard(path)
     with open(path, "rb") as fh:
         sample = fh.read(1 << 20)
+        complete = not fh.read(1)
     if not sample.strip():
         raise SurveyFormatError(f"{path}: the file is empty")
     try:
-        encoding = detect_encoding(sample)
+        encoding = detect_encoding(sample, complete=complete)
     except SurveyFormatError as exc:
         raise SurveyFormatError(f"{path}: cannot decode: {exc}") from None
-    text_sample = sample.decode(encoding, errors="replace")
+    # the delimiter is sniffed from the first 4 kB (csv.Sniffer's regular expressions take
+    # quadratic time in the text they are given)
+    text_sample = sample[: 1 << 16].decode(encoding, errors="replace")
+    first_lines = "\n".join(line[:1000] for line in text_sample.splitlines()[:30])[:4096]
     delimiter = ","
-    first_lines = "\n".join(text_sample.splitlines()[:30])
     try:
         delimiter = csv.Sniffer().sniff(first_lines, delimiters=",;\t|").delimiter
     except csv.Error:
         if path.suffix.lower() == ".tsv" or "\t" in first_lines and "," not in first_lines:
             delimiter = "\t"
     with open(path, "r", encoding=encoding, errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+        lines = _Lines(fh, path, guard)
+        reader = csv.reader(lines, delimiter=delimiter)
 
-        def rows() -> Iterator[tuple[list[Any], str]]:
+        def rows() -> Iterator[tuple[list[Any], str, int]]:
+            n = 0
             try:
                 for cells in reader:
-                    yield cells, str(reader.line_num)
+                    lines.record = 0
+                    n += 1
+                    yield cells, str(reader.line_num), n
             except csv.Error as exc:
                 raise SurveyFormatError(f"{path}: line {reader.line_num}: {exc}") from None
 
-        for sr in _rows_from_table(path, rows(), where_fmt="line {loc}"):
+        for sr in _rows_from_table(path, rows(), where_fmt="line {loc}", guard=guard):
             if (sr.name and "\ufffd" in sr.name) or (sr.notes and "\ufffd" in sr.notes):
                 sr.message = f"undecodable bytes replaced (file read as {encoding})"
             yield sr
-
-
-# --------------------------------------------------------------------------- XLSX
-
-def _iter_xlsx(path: Path) -> Iterator[SurveyRow]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException...
-        raise SurveyFormatError(f"{path}: not a readable XLSX workbook ({exc})") from None
-    try:
-        errors: list[str] = []
-        found = False
-        offset = 0
-        for ws in wb.worksheets:
-            def rows(ws=ws) -> Iterator[tuple[list[Any], str]]:
-                for i, cells in enumerate(ws.iter_rows(values_only=True), start=1):
-                    yield list(cells), f"{i}"
-
-            multi = len(wb.worksheets) > 1
-            fmt = (f"sheet {ws.title} row {{loc}}" if multi else "row {loc}")
-            try:
-                last = 0
-                for sr in _rows_from_table(path, rows(), where_fmt=fmt):
-                    found = True
-                    last = sr.row
-                    sr.row += offset
-                    yield sr
-                offset += last
-            except SurveyFormatError as exc:
-                errors.append(f"sheet {ws.title!r}: {str(exc).split(': ', 1)[-1]}")
-        if not found and errors:
-            raise SurveyFormatError(f"{path}: " + "; ".join(errors))
-        if not found and not errors:
-            raise SurveyFormatError(f"{path}: the workbook has no data rows")
-    finally:
-        wb.close()

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
+
+from planatlas.layers.errors import InputError
+from planatlas.layers.fsutil import durable_path, ensure_folder
 
 from .model import STATUS_COLORS, SurveyReport
 
@@ -45,13 +47,6 @@ def _csv_safe(v: Any) -> Any:
     return v
 
 
-def _atomic_target(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    os.close(fd)
-    return Path(tmp)
-
-
 def write_report(report: SurveyReport, path: str | os.PathLike) -> Path:
     """Write the report as ``.csv`` (UTF-8 with BOM, opens in Excel) or ``.xlsx``; atomically."""
     import csv
@@ -59,9 +54,10 @@ def write_report(report: SurveyReport, path: str | os.PathLike) -> Path:
     out = Path(path)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"report file must end in .csv or .xlsx, got {out.name!r}")
-    tmp = _atomic_target(out)
-    try:
+        raise InputError(f"report file must end in .csv or .xlsx, got {out.name!r}")
+    if out.is_dir():
+        raise InputError(f"report path {out} is a folder, not a file")
+    with durable_path(ensure_folder(out)) as tmp:
         if suffix == ".csv":
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 w = csv.writer(fh)
@@ -76,57 +72,54 @@ def write_report(report: SurveyReport, path: str | os.PathLike) -> Path:
                                     None, "no row reports this feature"])
         else:
             _write_report_xlsx(report, tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return out
 
 
-def _xlsx_text(cell, value) -> None:
-    """Store ``value`` in an openpyxl cell, never as a formula."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
-
-
 def _write_report_xlsx(report: SurveyReport, path: Path) -> None:
+    """Streamed (openpyxl write-only mode): memory and time stay flat for 200,000 rows."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "report"
-    ws.append(list(REPORT_COLUMNS))
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    fills = {s: PatternFill("solid", fgColor=col.lstrip("#"))
-             for s, col in STATUS_COLORS.items()}
-    status_col = REPORT_COLUMNS.index("status") + 1
-    for rec in _report_records(report):
-        ws.append([None] * len(rec))
-        rown = ws.max_row
-        for j, v in enumerate(rec, start=1):
-            _xlsx_text(ws.cell(row=rown, column=j), v)
-        c = ws.cell(row=rown, column=status_col)
-        if c.value in fills:
-            c.fill = fills[c.value]
-            c.font = Font(color="FFFFFF", bold=True)
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    white = Font(color="FFFFFF", bold=True)
+    fills = {s: PatternFill("solid", fgColor=col.lstrip("#")) for s, col in STATUS_COLORS.items()}
+
+    def cell(ws, value, *, font=None, fill=None):
+        if font is None and fill is None and not (isinstance(value, str) and value.startswith("=")):
+            return value
+        c = WriteOnlyCell(ws, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"          # never a formula
+        if font is not None:
+            c.font = font
+        if fill is not None:
+            c.fill = fill
+        return c
+
+    def header(ws, names):
+        ws.append([cell(ws, n, font=bold) for n in names])
+
+    ws = wb.create_sheet("report")
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+    ws.auto_filter.ref = f"A1:P{len(report.rows) + 1}"
     for col, width in zip("ABCDEFGHIJKLMNOP", (6, 14, 24, 14, 22, 24, 11, 11, 12, 12, 12, 12, 10, 12, 24, 60)):
         ws.column_dimensions[col].width = width
+    header(ws, REPORT_COLUMNS)
+    status_at = REPORT_COLUMNS.index("status")
+    for rec in _report_records(report):
+        row = [cell(ws, v) for v in rec]
+        status = rec[status_at]
+        if status in fills:
+            row[status_at] = cell(ws, status, font=white, fill=fills[status])
+        ws.append(row)
     ns = wb.create_sheet("not surveyed")
-    ns.append(["feature", "name", "district", "categories"])
-    for c in ns[1]:
-        c.font = Font(bold=True)
+    header(ns, ["feature", "name", "district", "categories"])
     for fid in report.not_surveyed:
         f = report.features.get(fid)
-        vals = [fid, f.name if f else None, f.district if f else None,
-                ", ".join(f.categories) if f else None]
-        ns.append([None] * 4)
-        for j, v in enumerate(vals, start=1):
-            _xlsx_text(ns.cell(row=ns.max_row, column=j), v)
+        ns.append([cell(ns, v) for v in (fid, f.name if f else None, f.district if f else None,
+                                          ", ".join(f.categories) if f else None)])
     info = wb.create_sheet("summary")
     summary = [("source", report.source), ("crs", report.crs.chosen),
                ("crs status", report.crs.status),
@@ -136,9 +129,7 @@ def _write_report_xlsx(report: SurveyReport, path: Path) -> None:
                *[(k, v) for k, v in report.counts.items()],
                *[("message", m) for m in report.messages]]
     for k, v in summary:
-        info.append([None, None])
-        _xlsx_text(info.cell(row=info.max_row, column=1), k)
-        _xlsx_text(info.cell(row=info.max_row, column=2), v)
+        info.append([cell(info, k), cell(info, v)])
     wb.save(path)
 
 

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 from planatlas.layers.errors import InputError
 
-__all__ = ["SurveyRow", "SurveyFormatError", "SUPPORTED_SUFFIXES"]
+__all__ = ["SurveyRow", "SurveyFormatError", "NoSurveyHeader", "SUPPORTED_SUFFIXES"]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".gpx", ".kml", ".kmz")
 
 
 class SurveyFormatError(InputError):
     """The file as a whole cannot be read as a survey (says which file and why)."""
+
+
+class NoSurveyHeader(SurveyFormatError):
+    """A table (a CSV file, an XLSX sheet) has no header row with coordinate columns."""
 
 
 @dataclass(slots=True)

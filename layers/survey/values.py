@@ -23,7 +23,8 @@ _NUM_RE = re.compile(r"[-+]?\d+(?:\.\d*)?|[-+]?\.\d+")
 
 
 def _clean_text(value: Any) -> str:
-    s = unicodedata.normalize("NFKC", str(value)).strip()
+    # white-space runs become one space: the patterns below then stay linear in the cell length
+    s = " ".join(unicodedata.normalize("NFKC", str(value)).split())
     # NFKC keeps these quote/prime marks; unify them
     for a, b in (("′", "'"), ("’", "'"), ("‘", "'"), ("″", '"'), ("“", '"'), ("”", '"'),
                  ("º", "°"), ("˚", "°"), ("−", "-"), ("–", "-"), ("—", "-")):
