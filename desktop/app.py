@@ -10,7 +10,6 @@ bookmarks) persist in QSettings.
 """
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import json
 import sys
@@ -28,6 +27,7 @@ from planatlas.desktop.bookmarks import BookmarksMixin
 from planatlas.layers.errors import InputError, OperationError
 from planatlas.desktop.canvas import MapCanvas, format_distance
 from planatlas.desktop.coordbar import CoordinateReadout
+from planatlas.desktop.panels import PANELS, LazyPanelsMixin
 from planatlas.desktop.fonts import ensure_fonts
 from planatlas.desktop.i18n import tr
 from planatlas.desktop.render import MapView
@@ -45,18 +45,8 @@ ORG = "PlanAtlas"
 APP = "PlanAtlas"
 SETTINGS_VERSION = 1
 
-# the docked panels: attribute -> (dock, module, class, area, how it follows a language change).
-# `planatlas` builds them after the map's first paint; any use builds one at once.
-PANELS = {
-    "layers_panel": ("layers", "layers_panel", "LayersPanel", Qt.LeftDockWidgetArea, "rebuild"),
-    "search_panel": ("search", "search_panel", "SearchPanel", Qt.LeftDockWidgetArea, "retranslate"),
-    "feature_panel": ("feature", "feature_panel", "FeaturePanel", Qt.RightDockWidgetArea, "retranslate"),
-    "plan_panel": ("plan", "plan_panel", "PlanPanel", Qt.RightDockWidgetArea, "retranslate"),
-    "site_panel": ("sites", "site_table", "SiteListPanel", Qt.BottomDockWidgetArea, "retranslate"),
-}
 
-
-class MainWindow(BookmarksMixin, QMainWindow):
+class MainWindow(BookmarksMixin, LazyPanelsMixin, QMainWindow):
     def __init__(self, atlas: Any, *, settings: QSettings | None = None, persist: bool = True,
                  restore: bool = True, parent: QWidget | None = None, live: bool | None = None,
                  panels_after_paint: bool = False):
@@ -115,32 +105,6 @@ class MainWindow(BookmarksMixin, QMainWindow):
         self.store_link.start()
 
     # ------------------------------------------------------------------ construction
-    def __getattr__(self, name: str):
-        if name in PANELS:                     # a panel asked for before it was built
-            return self._panel(name)
-        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
-
-    def _panel(self, attr: str) -> QWidget:
-        dock, module, cls, _area, _r = PANELS[attr]
-        widget = getattr(importlib.import_module(f"planatlas.desktop.{module}"), cls)(self.state)
-        self.__dict__[attr] = widget
-        self.docks[dock].setWidget(widget)
-        if attr == "plan_panel" and self._shown_plan:
-            widget.show_plan(self._shown_plan)
-        return widget
-
-    def build_panels(self) -> None:
-        """Build the docked panels not built yet (`planatlas` does it after the map's first
-        paint: the map shows first, the panels fill in a moment later)."""
-        for attr in PANELS:
-            if attr not in self.__dict__:
-                self._panel(attr)
-
-    def _show_plan(self, plan_id: str) -> None:
-        self._shown_plan = plan_id
-        if "plan_panel" in self.__dict__:
-            self.plan_panel.show_plan(plan_id)
-
     def _dock(self, name: str, widget: QWidget, area) -> QDockWidget:
         d = QDockWidget(self)
         d.setObjectName(f"dock_{name}")
