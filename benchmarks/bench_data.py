@@ -1,4 +1,4 @@
-"""Benchmark data shared by benchmarks/render.py, columns.py and startup.py.
+"""Benchmark data shared by benchmarks/render.py and benchmarks/canvas_probe.py.
 
 Realistic clustered points, not uniform noise: 300 clusters over Guangzhou whose sizes follow a
 power law (a few dense centres, many small ones), spreads from 150 m to 3 km, plus 5 % of the

@@ -23,7 +23,7 @@ come out north first — the order the painter draws them in (southern symbols o
 
 :meth:`FeatureColumns.read` reads GeoPackage, Shapefile, GeoJSON, FlatGeobuf … through
 ``pyogrio.raw.read_arrow`` (GDAL's Arrow stream; needs ``pyarrow``); WKB points are decoded
-straight from the Arrow buffers with numpy. Measured in ``benchmarks/columns.py``.
+straight from the Arrow buffers with numpy. Measured in ``benchmarks/render.py`` (the load rows).
 """
 from __future__ import annotations
 
