@@ -243,6 +243,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "layers.all_on": ("全部显示", "Show all"),
     "layers.all_off": ("全部隐藏", "Hide all"),
     "legend.approx": ("近似位置（光晕=精度范围）", "Approximate position (halo = precision)"),
+    "legend.halos": ("显示所有近似位置的精度光晕", "Show the precision halo of every approximate position"),
+    "layers.halos": ("精度光晕", "Precision halos"),
     "legend.schematic": ("示意范围（虚线/斜线）", "Schematic area (dashed/hatched)"),
     "legend.selected": ("已选要素", "Selected feature"),
     "layers.opacity": ("不透明度…", "Opacity…"),
