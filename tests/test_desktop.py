@@ -405,6 +405,10 @@ def test_screenshot_writes_png(tmp_path, qapp, real_atlas):
     assert (img.width(), img.height()) == (1200, 800)
     a = _pixels(img.convertToFormat(QImage.Format_RGB32))
     assert len(np.unique(a.reshape(-1, 3), axis=0)) > 50      # a real picture, not blank
+    # the map itself is in the picture (it renders in a worker; the panels' icons alone give
+    # ≈130 pixels of the 商圈 red, the framed Guangzhou plan ≈1,500)
+    r, g, b = (a[..., i].astype(int) for i in range(3))
+    assert int(((r > 180) & (g < 110) & (b < 120)).sum()) > 600
     with pytest.raises(KeyError, match="unknown plan"):
         screenshot("atlantis", (1200, 800), str(tmp_path / "x.png"), atlas=real_atlas)
     with pytest.raises(ValueError, match=".png"):
