@@ -477,6 +477,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "style.none": ("（无）", "(none)"),
     "style.opacity": ("图层不透明度（%）：", "Layer opacity (%):"),
     "identify.none": ("在地图上单击以识别光标下的所有要素。", "Click the map to list every feature under the cursor."),
+    "tip.more": ("此处另有 {n} 个要素，单击列出全部", "{n} more here: click to list them all"),
     "identify.hits": ("光标下 {n} 个要素", "{n} features under the cursor"),
     "project.opened": ("已打开项目 {path}", "Opened project {path}"),
     "project.saved": ("项目已保存：{path}", "Project saved: {path}"),

@@ -455,3 +455,14 @@ def test_click_real_feature_shows_its_clauses_and_targets(qtbot, real_atlas, set
     for m in real_atlas.mentions(fid)[:3]:
         assert m.surface in text
     w.close()
+
+
+def test_hover_tooltip_names_the_top_feature_and_counts_the_rest(win, real_atlas):
+    from planatlas.desktop.tooltips import feature_tooltip
+    feats = list(real_atlas.features.values())
+    a, b = feats[0], feats[1]
+    one = feature_tooltip(real_atlas, win.state.scene, [a.id])
+    assert f"<b>{a.name}</b>" in one and "另有" not in one
+    two = feature_tooltip(real_atlas, win.state.scene, [a.id, b.id])
+    assert two.startswith(one) and "此处另有 1 个要素，单击列出全部" in two
+    assert feature_tooltip(real_atlas, win.state.scene, ["user-layer:7"]) is None
