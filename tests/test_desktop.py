@@ -466,3 +466,14 @@ def test_hover_tooltip_names_the_top_feature_and_counts_the_rest(win, real_atlas
     two = feature_tooltip(real_atlas, win.state.scene, [a.id, b.id])
     assert two.startswith(one) and "此处另有 1 个要素，单击列出全部" in two
     assert feature_tooltip(real_atlas, win.state.scene, ["user-layer:7"]) is None
+
+
+def test_legend_names_plans_in_the_legend_language(qapp, real_atlas):
+    from planatlas.desktop.render import MapScene, legend
+    from planatlas.desktop.render.paint import context
+    scene = MapScene.from_atlas(real_atlas)
+    zh = [e.label for e in legend(context(scene, lang="zh"))]
+    en = [e.label for e in legend(context(scene, lang="en"))]
+    assert any(lab.startswith("广州市 · ") for lab in zh)
+    assert any(lab.startswith("Guangzhou · ") for lab in en)
+    assert not any("广州" in lab or "滨海" in lab for lab in en), en
