@@ -20,7 +20,7 @@ from .safetext import one_line
 from .text import FOOTNOTE_MARK, Paragraph, PlanTextError, decode, paragraphs, split_lines
 
 _CN = "一二三四五六七八九十百零〇两"
-MAX_PLAN_BYTES = 128 * 2**20     # a plan text above this is refused (memory is ~5x the text)
+MAX_PLAN_BYTES = 20 * 2**20      # refused above this: real plans are well under 1 MB (memory ~5x the text)
 
 
 @dataclass(frozen=True)
@@ -267,8 +267,8 @@ def parse_plan_bytes(data: bytes, plan_id: str, *, path: str = "<bytes>", title:
                      region: Region | None = None, origin: str = "seed") -> Plan:
     """Decode and parse a plan file's bytes into a :class:`Plan` (clauses and targets)."""
     if len(data) > MAX_PLAN_BYTES:
-        raise PlanTextError(f"{path}: {len(data) / 2**20:,.0f} MB is more than a plan text may be "
-                            f"({MAX_PLAN_BYTES // 2**20} MB, the limit)")
+        raise PlanTextError(f"{path}: {len(data):,} bytes is more than a plan text may be "
+                            f"({MAX_PLAN_BYTES // 2**20} MB, the limit; real plans are under 1 MB)")
     text, encoding = decode(data, path)
     return parse_plan_text(text, plan_id, encoding=encoding, path=path, title=title, issuer=issuer,
                            issued=issued, period=period, region=region, origin=origin)

@@ -83,7 +83,7 @@ def test_twenty_thousand_identical_headings_get_unique_ids():
 
 
 def test_plan_size_limit_is_named():
-    with pytest.raises(PlanTextError, match="128 MB, the limit"):
+    with pytest.raises(PlanTextError, match="20 MB, the limit"):
         parse_plan_bytes(b"x" * (planmod.MAX_PLAN_BYTES + 1), "p")
 
 
