@@ -181,7 +181,7 @@ class UserLayers(QObject):
         deadline = time.monotonic() + timeout
         for _round in range(3):               # a repaint may ask for more (e.g. after failures)
             self.canvas.invalidate()
-            self.canvas.repaint()
+            self.canvas.wait_for_frame()      # the worker's render asks the sources for tiles
             QApplication.processEvents()
             sources = []
             for la in self.state.stack.visible_layers():

@@ -11,8 +11,10 @@ until the one it asked for arrives (``wait`` lets tests and screenshots block fo
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,20 @@ __all__ = ["Frame", "FrameRequest", "FrameWorker", "frame_transform", "frame_vie
            "MARGIN"]
 
 MARGIN = 0.25              # frame = view + this share of the view's size on every side
+
+_WORKERS: "weakref.WeakSet[FrameWorker]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    """Stop every worker and let a render in progress finish before the interpreter ends: a
+    daemon thread still inside Qt's painting code when Python finalises is unwound through
+    C++ frames, and the process aborts ("terminate called without an active exception")."""
+    for worker in list(_WORKERS):
+        worker.shutdown()
+        thread = worker._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
 
 
 def frame_view(view: MapView, margin: float = MARGIN) -> MapView:
@@ -162,6 +178,7 @@ class FrameWorker(QObject):
         self._stop = False
         self._thread: threading.Thread | None = None
         self.destroyed.connect(self._on_destroyed)
+        _WORKERS.add(self)
 
     @property
     def busy(self) -> bool:
