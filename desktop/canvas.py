@@ -254,6 +254,12 @@ class MapCanvas(QWidget):
         if good is not None:
             self._frame = good
             return good
+        if self._frame is None and not self._reqs:
+            # the very first frame is rendered here, in the UI thread: every Qt enum type the
+            # painters and this paint event meet is then made before the worker thread
+            # starts (PySide makes them on first use; two threads making one crash)
+            self._request(sync=True)
+            return self._good_frame()
         asked = self._asked
         if asked is None or asked[1] != self._key() or \
                 not Frame(QImage(), asked[0], asked[1]).covers(self.view, self._key()):

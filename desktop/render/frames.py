@@ -131,6 +131,15 @@ def render_frame(req: FrameRequest) -> Frame:
 
 
 _WARM = False
+# enum types PySide meets while it picks an overload (QPainter.fillRect(rect, QColor) is tried
+# against fillRect(rect, Qt.GlobalColor) …) without the source naming them
+_OVERLOAD_ENUMS = {("Qt", n) for n in (
+    "GlobalColor", "BrushStyle", "PenStyle", "PenCapStyle", "PenJoinStyle", "FillRule",
+    "AlignmentFlag", "TextFlag", "LayoutDirection", "TransformationMode", "AspectRatioMode",
+    "ImageConversionFlag", "ClipOperation", "SizeMode", "TextElideMode")} | {
+    ("QGradient", "Preset"), ("QPainter", "RenderHint"), ("QPainter", "CompositionMode"),
+    ("QPainter", "PixmapFragmentHint"), ("QImage", "Format"), ("QColor", "Spec"),
+    ("QFont", "StyleStrategy"), ("QFont", "Weight"), ("QFont", "Style")}
 
 
 def warm_enums() -> None:
@@ -153,6 +162,7 @@ def warm_enums() -> None:
         except OSError:
             continue
         names |= set(re.findall(r"\b(Qt|Q[A-Z][A-Za-z]+)\.([A-Za-z][A-Za-z0-9_]*)\b", text))
+    names |= _OVERLOAD_ENUMS
     for owner, attr in sorted(names):
         cls = getattr(QtCore, owner, None) or getattr(QtGui, owner, None)
         if isinstance(cls, type) or owner == "Qt":
