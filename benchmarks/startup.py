@@ -69,7 +69,8 @@ def run_once() -> dict:
     c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("FIRST_PAINT")]
     if r.returncode != 0 or not line:
-        raise SystemExit(f"the app did not paint:\n{r.stderr[-1500:]}")
+        raise SystemExit(f"the app did not paint (exit code {r.returncode}):\n"
+                         f"{r.stdout[-1000:]}\n{r.stderr[-1500:]}")
     d = json.loads(line[0].split(" ", 1)[1])
     d["total"] = d["t"] - t0
     d["interpreter"] = d["py"] - t0

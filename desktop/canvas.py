@@ -14,14 +14,13 @@ current view is shown (tests, screenshots); ``grab()`` waits for it.
 """
 from __future__ import annotations
 
-import math
 import time
 
 from PySide6.QtCore import (
     QEasingCurve, QPointF, QSize, Qt, QTimer, QVariantAnimation, Signal,
 )
 from PySide6.QtGui import (
-    QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen, QTransform,
+    QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
@@ -31,6 +30,7 @@ from planatlas.desktop.render import HOVER_COLOR, PAPER, MapView, hit_test, lonl
 from planatlas.desktop.render.frames import (
     Frame, FrameRequest, FrameWorker, frame_transform, frame_view, render_frame,
 )
+from planatlas.desktop.scalebar import paint_scalebar
 from planatlas.desktop.state import AtlasState
 from planatlas.desktop.tooltips import feature_tooltip
 
@@ -254,6 +254,12 @@ class MapCanvas(QWidget):
         if good is not None:
             self._frame = good
             return good
+        if self._frame is None and not self._reqs:
+            # the very first frame is rendered here, in the UI thread: every Qt enum type the
+            # painters and this paint event meet is then made before the worker thread
+            # starts (PySide makes them on first use; two threads making one crash)
+            self._request(sync=True)
+            return self._good_frame()
         asked = self._asked
         if asked is None or asked[1] != self._key() or \
                 not Frame(QImage(), asked[0], asked[1]).covers(self.view, self._key()):
@@ -366,7 +372,8 @@ class MapCanvas(QWidget):
         p.save()
         self.active_tool.paint(p)
         p.restore()
-        self._paint_scalebar(p)
+        if self._pending.isIdentity():
+            paint_scalebar(p, self.view, self.height(), self.font())
 
     # ----------------------------------------------------------------- coordinates
     @property
@@ -391,29 +398,6 @@ class MapCanvas(QWidget):
         sx, sy = self.view.to_screen(xs, ys)
         out = [QPointF(float(a), float(b)) for a, b in zip(sx, sy)]
         return [self._pending.map(q) for q in out] if self.moving else out
-
-    def _paint_scalebar(self, p: QPainter) -> None:
-        if not self._pending.isIdentity():
-            return
-        gr = self.view.ground_resolution()
-        target = gr * 110
-        mag = 10 ** math.floor(math.log10(max(target, 1e-6)))
-        nice = max(m * mag for m in (1, 2, 5) if m * mag <= target) if target >= mag else mag
-        w = nice / gr
-        x0, y0 = 14, self.height() - 18
-        p.setRenderHint(QPainter.Antialiasing, True)
-        p.setPen(QPen(QColor(255, 255, 255, 230), 5, Qt.SolidLine, Qt.FlatCap))
-        p.drawLine(QPointF(x0, y0), QPointF(x0 + w, y0))
-        p.setPen(QPen(QColor("#333333"), 2, Qt.SolidLine, Qt.FlatCap))
-        p.drawLine(QPointF(x0, y0), QPointF(x0 + w, y0))
-        p.drawLine(QPointF(x0, y0 - 5), QPointF(x0, y0))
-        p.drawLine(QPointF(x0 + w, y0 - 5), QPointF(x0 + w, y0))
-        f = QFont(self.font())
-        f.setPixelSize(11)
-        tp = QPainterPath()
-        tp.addText(QPointF(x0 + 2, y0 - 6), f, format_distance(nice))
-        p.strokePath(tp, QPen(QColor(255, 255, 255, 230), 3))
-        p.fillPath(tp, QColor("#333333"))
 
     # ----------------------------------------------------------------- tools
     def _tool(self, name: str) -> MapTool:

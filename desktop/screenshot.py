@@ -33,7 +33,9 @@ def grab_window(win, size: tuple[int, int]):
     for _ in range(3):
         QApplication.processEvents()
     win.canvas.commit()
-    win.canvas.wait_for_frame()      # the map renders in a worker: take its finished frame
+    if hasattr(win, "user_layers"):       # the layout may have resized the map: its tiles
+        win.user_layers.wait_tiles()
+    win.canvas.wait_for_frame()           # the map is rendered off the UI thread
     win.canvas.repaint()
     QApplication.processEvents()
     return win.grab().toImage()

@@ -62,7 +62,8 @@ class UnlocatedPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.plan_id = ""
-        self.items: list[dict] = []
+        self._items: list[dict] = []
+        self._stale = False              # the list is filled when first shown or read
         self.plan_box = QComboBox()
         self.plan_box.currentIndexChanged.connect(lambda _i: self.set_plan(self.plan_box.currentData() or ""))
         self.explained_box = QCheckBox()
@@ -172,15 +173,39 @@ class UnlocatedPanel(QWidget):
             self.refresh()
 
     # ------------------------------------------------------------------ lists
+    @property
+    def items(self) -> list[dict]:
+        """The plan's unlocated places listed (read when the panel is hidden: made now)."""
+        if self._stale:
+            self._stale = False
+            self._fill()
+        return self._items
+
+    def showEvent(self, ev) -> None:             # noqa: N802 - Qt API
+        if self._stale:
+            self._stale = False
+            self._fill()
+        super().showEvent(ev)
+
     def refresh(self) -> None:
-        """Re-read the plan's unlocated places and the user's placed ones."""
+        """Re-read the plan's unlocated places and the user's placed ones. While the panel is
+        hidden (as at start: finding them runs the recogniser over the plan, seconds), the
+        list is made when it is first shown or read."""
+        if not self.isVisible():
+            self._stale = True
+            self._refresh_placed()
+            return
+        self._stale = False
+        self._fill()
+
+    def _fill(self) -> None:
         atlas = self.state.atlas
         pid = self.plan_id
         picked = self.current_item()
         every = atlas.unlocated(pid) if pid in atlas.plans and hasattr(atlas, "unlocated") else []
         n_explained = sum(1 for u in every if u.get("explained"))
         self.explained_box.setText(tr("unloc.explained", n=n_explained))
-        self.items = [u for u in every if self.explained_box.isChecked() or not u.get("explained")]
+        self._items = [u for u in every if self.explained_box.isChecked() or not u.get("explained")]
         t = self.table
         t.blockSignals(True)
         t.setRowCount(len(self.items))

@@ -175,29 +175,31 @@ class UserLayers(QObject):
         REGISTRY.clear_selection(layer_id)
 
     def wait_tiles(self, timeout: float = 8.0) -> bool:
-        """Let online sources finish the tiles asked for (screenshots); True if all settled."""
+        """Let online sources finish the tiles asked for (screenshots); True if all settled.
+        The frame kept at the end was rendered after the sources had settled (a tile that
+        failed while a frame was being rendered is marked missing only in the next one)."""
         import time
         from planatlas.layers.tiles import OnlineXYZSource
         deadline = time.monotonic() + timeout
-        for _round in range(3):               # a frame may ask for more (e.g. after failures)
-            self.canvas.invalidate()          # the next frame (rendered in the canvas' worker)
-            self.canvas.wait_for_frame()      # asks for the tiles it shows
+        sources = []
+        for la in self.state.stack.visible_layers():
+            if la.kind == TILE_LAYER:
+                try:
+                    src = open_tiles(la.source)
+                except (InputError, OSError):
+                    continue
+                if isinstance(src, OnlineXYZSource):
+                    sources.append(src)
+        for _round in range(4):               # a render may ask for more (e.g. after failures)
+            settled = not any(s.pending() for s in sources)
+            self.canvas.invalidate()
+            self.canvas.wait_for_frame()      # the worker's render asks the sources for tiles
             QApplication.processEvents()
-            sources = []
-            for la in self.state.stack.visible_layers():
-                if la.kind == TILE_LAYER:
-                    try:
-                        src = open_tiles(la.source)
-                    except (InputError, OSError):
-                        continue
-                    if isinstance(src, OnlineXYZSource):
-                        sources.append(src)
-            if not any(s.pending() for s in sources):
-                break
+            if settled and not any(s.pending() for s in sources):
+                return True
             while any(s.pending() for s in sources) and time.monotonic() < deadline:
                 QApplication.processEvents()
                 time.sleep(0.02)
-        self.canvas.invalidate()              # the frame taken next shows the settled tiles
         return not any(s.pending() for s in sources)
 
     # ------------------------------------------------------------------ selection

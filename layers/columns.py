@@ -1,6 +1,6 @@
 """Columnar features: a vector layer held as arrays, not one Python object per feature.
 
-The map's thematic features and user vector layers of any size share this store (Qt-free)::
+The map's thematic features (the plans' sites and large benchmark layers) are held here (Qt-free)::
 
     from planatlas.layers.columns import FeatureColumns
     cols = FeatureColumns.read("shops.gpkg", categorical=["kind"])    # any OGR source, via arrow
@@ -24,6 +24,16 @@ come out north first — the order the painter draws them in (southern symbols o
 :meth:`FeatureColumns.read` reads GeoPackage, Shapefile, GeoJSON, FlatGeobuf … through
 ``pyogrio.raw.read_arrow`` (GDAL's Arrow stream; needs ``pyarrow``); WKB points are decoded
 straight from the Arrow buffers with numpy. Measured in ``benchmarks/render.py`` (the load rows).
+
+Two columnar containers exist, on purpose for now: user layers (issue 16) are
+:class:`planatlas.layers.userdata.vector.VectorData` — the same layout (kind, WGS-84 and
+Mercator anchors, bounds, shapely geometry only for lines and polygons, points straight from
+the WKB buffers, the same projection from :mod:`planatlas.layers.mercator`) but the attributes
+kept as the Arrow table the attribute table, identify panel and classed styles read, and the
+reading notes of tables with coordinate columns. The plan features need categories, precision
+and the north-first index the label placer and sprite splat rely on. Neither keeps one object
+per point, so a 1M-point layer costs arrays in both; merging them into one type is left
+until the user-layer renderer also draws through :mod:`planatlas.desktop.render.splat`.
 """
 from __future__ import annotations
 

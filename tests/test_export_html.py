@@ -158,3 +158,31 @@ def test_real_atlas_page(tmp_path):
     assert summary["sites"] == len(atlas.features_for(plans=list(atlas.plans)))
     for f in atlas.features_for(plans=list(atlas.plans)):
         assert h(f.name) in text
+
+
+def test_templates_compiled_once_render_the_same_page(atlas, monkeypatch):
+    """folium's rendered pieces are not compiled again as jinja2 templates: the page is the
+    one jinja would make, byte for byte (element ids made deterministic for the comparison),
+    including text with newlines, CR and template-like characters."""
+    import itertools
+
+    import branca.element
+
+    from planatlas.layers.export.html import _template, build_map, templates_compiled_once
+
+    def page(compile_once: bool) -> str:
+        ids = itertools.count()
+        monkeypatch.setattr(branca.element.Element, "_generate_id",
+                            classmethod(lambda cls: f"{next(ids):032x}"))
+        if compile_once:
+            with templates_compiled_once():
+                m = build_map(atlas, "guangzhou,binhai")[0]
+                return m.get_root().render()
+        m = build_map(atlas, "guangzhou,binhai")[0]
+        return m.get_root().render()
+
+    assert page(True) == page(False)
+    from jinja2 import Template
+    for text in ("a\r\nb\rc\n", "x\n\n", "{{ 1 + 1 }}\n", "{% if 1 %}y{% endif %}", "plain", "",
+                 "\n", "a{b}c #{x}"):
+        assert _template(text).render(this=None, kwargs={}) == Template(text).render(), repr(text)

@@ -11,8 +11,10 @@ until the one it asked for arrives (``wait`` lets tests and screenshots block fo
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,20 @@ __all__ = ["Frame", "FrameRequest", "FrameWorker", "frame_transform", "frame_vie
            "MARGIN"]
 
 MARGIN = 0.25              # frame = view + this share of the view's size on every side
+
+_WORKERS: "weakref.WeakSet[FrameWorker]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    """Stop every worker and let a render in progress finish before the interpreter ends: a
+    daemon thread still inside Qt's painting code when Python finalises is unwound through
+    C++ frames, and the process aborts ("terminate called without an active exception")."""
+    for worker in list(_WORKERS):
+        worker.shutdown()
+        thread = worker._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
 
 
 def frame_view(view: MapView, margin: float = MARGIN) -> MapView:
@@ -115,6 +131,15 @@ def render_frame(req: FrameRequest) -> Frame:
 
 
 _WARM = False
+# enum types PySide meets while it picks an overload (QPainter.fillRect(rect, QColor) is tried
+# against fillRect(rect, Qt.GlobalColor) …) without the source naming them
+_OVERLOAD_ENUMS = {("Qt", n) for n in (
+    "GlobalColor", "BrushStyle", "PenStyle", "PenCapStyle", "PenJoinStyle", "FillRule",
+    "AlignmentFlag", "TextFlag", "LayoutDirection", "TransformationMode", "AspectRatioMode",
+    "ImageConversionFlag", "ClipOperation", "SizeMode", "TextElideMode")} | {
+    ("QGradient", "Preset"), ("QPainter", "RenderHint"), ("QPainter", "CompositionMode"),
+    ("QPainter", "PixmapFragmentHint"), ("QImage", "Format"), ("QColor", "Spec"),
+    ("QFont", "StyleStrategy"), ("QFont", "Weight"), ("QFont", "Style")}
 
 
 def warm_enums() -> None:
@@ -137,6 +162,7 @@ def warm_enums() -> None:
         except OSError:
             continue
         names |= set(re.findall(r"\b(Qt|Q[A-Z][A-Za-z]+)\.([A-Za-z][A-Za-z0-9_]*)\b", text))
+    names |= _OVERLOAD_ENUMS
     for owner, attr in sorted(names):
         cls = getattr(QtCore, owner, None) or getattr(QtGui, owner, None)
         if isinstance(cls, type) or owner == "Qt":
@@ -162,6 +188,7 @@ class FrameWorker(QObject):
         self._stop = False
         self._thread: threading.Thread | None = None
         self.destroyed.connect(self._on_destroyed)
+        _WORKERS.add(self)
 
     @property
     def busy(self) -> bool:

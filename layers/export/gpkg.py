@@ -1,19 +1,24 @@
 """GeoPackage 1.3 with QGIS layer styles, mentions and targets tables."""
 from __future__ import annotations
 
+import datetime as _dt
 import html
+import threading
 from collections.abc import Sequence
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 
 from planatlas.layers.fsutil import WriteFailed
 from planatlas.layers.model import CATEGORIES, CATEGORY_COLORS, Target
 
 from .records import (
-    CRS_LABELS, ExportError, Site, _category_label, _convert, _flat, _site_record, clean_text,
-    format_target,
+    CRS_LABELS, ExportError, Site, _category_label, _flat, clean_text, converted_geometries,
+    format_target, site_records,
 )
 
 
@@ -139,20 +144,88 @@ def _write_gpkg(path: Path, sites: list[Site], crs: str, meta: dict[str, Any],
         raise WriteFailed(f"GDAL: {exc}") from None
 
 
-def _write_gpkg_layers(path: Path, sites: list[Site], crs: str, meta: dict[str, Any],
-                       categories: Sequence[str]) -> list[str]:
-    import geopandas as gpd
-    import pandas as pd
+def _column(values: list) -> np.ndarray:
+    """One attribute column for OGR: bool, int64 or float64 (missing numbers as NaN = null)
+    where every value is one, else text (None = null)."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present) and len(present) == len(values):
+        return np.array(values, dtype=bool)
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        if len(present) == len(values) and all(isinstance(v, int) for v in present):
+            return np.array(values, dtype=np.int64)
+        return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    out = np.empty(len(values), dtype=object)
+    out[:] = [None if v is None else str(v) for v in values]
+    return out
+
+
+def _columns(rows: list[dict[str, Any]], names: Sequence[str]) -> list[np.ndarray]:
+    return [_column([r[n] for r in rows]) for n in names]
+
+
+_MULTI = {frozenset({"Point", "MultiPoint"}): "MultiPoint",
+          frozenset({"LineString", "MultiLineString"}): "MultiLineString",
+          frozenset({"Polygon", "MultiPolygon"}): "MultiPolygon"}
+
+
+def _layer_geometry_type(geoms) -> tuple[str, bool]:
+    """(OGR layer geometry type, promote to multi) as pyogrio.write_dataframe chooses them for
+    a GeoPackage: one type as is, single and multi parts of one type as multi, else Unknown."""
+    types = frozenset(shapely.get_type_id(geoms).tolist())
+    names = frozenset(_TYPE_NAMES[t] for t in types)
+    if len(names) == 1:
+        return next(iter(names)), False
+    if names in _MULTI:
+        return _MULTI[names], True
+    return "Unknown", False
+
+
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+@lru_cache(maxsize=8)
+def _crs_wkt(crs: str) -> str:
+    """The layer CRS as GDAL takes it (an EPSG code, or WKT1 for GCJ-02/BD-09, as
+    pyogrio.write_dataframe passes it), resolved once per system: pyproj's ``to_epsg`` costs
+    tens of milliseconds a call."""
+    return {"wgs84": "EPSG:4326", "cgcs2000": "EPSG:4490"}.get(crs) or \
+        gpkg_crs(crs).to_wkt("WKT1_GDAL")
+
+
+@contextmanager
+def _gdal_sqlite_unsynced():
+    """GDAL's SQLite writes without fsync per commit while the GeoPackage is written to its
+    temporary name: the finished file is fsync'ed once before it replaces the output
+    (:func:`records.atomic_path`), and a half-written temporary file is deleted anyway."""
     import pyogrio
 
-    layer_crs = gpkg_crs(crs)
+    with _GDAL_LOCK:
+        old = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+        try:
+            yield
+        finally:
+            pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": old})
+
+
+_GDAL_LOCK = threading.Lock()
+
+
+def _write_gpkg_layers(path: Path, sites: list[Site], crs: str, meta: dict[str, Any],
+                       categories: Sequence[str]) -> list[str]:
+    """Every layer written by ``pyogrio.raw.write`` from plain arrays (no GeoDataFrames), the
+    CRS resolved once, each site's record and geometry made once, no fsync per layer."""
+    from pyogrio.raw import write
+
+    wkt = _crs_wkt(crs)
     groups: dict[tuple[str, str], tuple[list[dict], list]] = {}
-    for s in sites:
-        rec = _flat(_site_record(s, crs))
-        kind, geom = _geometry_kind(_convert(s.feature.geometry, crs))
+    for s, rec, geom in zip(sites, site_records(sites, crs), converted_geometries(sites, crs)):
+        rec = {k: (clean_text(v) if isinstance(v, str) else v) for k, v in _flat(rec).items()}
+        kind, geom = _geometry_kind(geom)
         for cat in s.categories:
             rows, geoms = groups.setdefault((cat, kind), ([], []))
-            rows.append({k: (clean_text(v) if isinstance(v, str) else v) for k, v in rec.items()})
+            rows.append(rec)
             geoms.append(geom)
 
     written: list[str] = []
@@ -160,56 +233,61 @@ def _write_gpkg_layers(path: Path, sites: list[Site], crs: str, meta: dict[str, 
     first = True
     cat_rank = {c: i for i, c in enumerate(CATEGORIES)}
     kind_rank = {"polygons": 0, "lines": 1, "points": 2}
-    for (cat, kind) in sorted(groups, key=lambda k: (cat_rank[k[0]], kind_rank[k[1]])):
-        rows, geoms = groups[(cat, kind)]
-        gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=list(rows[0])), geometry=geoms,
-                               crs=layer_crs)
-        layer = f"{cat}_{kind}"
-        pyogrio.write_dataframe(
-            gdf, path, layer=layer, driver="GPKG", promote_to_multi=None,
-            dataset_options={"VERSION": "1.3"} if first else None,
-            layer_options={"IDENTIFIER": f"{_category_label(cat)} ({kind})",
-                           "DESCRIPTION": f"PlanAtlas {cat} {kind}; coordinates {CRS_LABELS[crs]}"},
-        )
-        first = False
-        written.append(layer)
-        styles.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": layer,
-                       "f_geometry_column": "geom", "styleName": layer,
-                       "styleQML": qml_style(kind, CATEGORY_COLORS[cat]), "styleSLD": "",
-                       "useAsDefault": True,
-                       "description": f"PlanAtlas style for {_category_label(cat)}",
-                       "owner": "", "ui": None,
-                       "update_time": pd.Timestamp.now(tz="UTC").tz_localize(None)})
+    now = np.datetime64(_dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None), "ms")
+    with _gdal_sqlite_unsynced():
+        for (cat, kind) in sorted(groups, key=lambda k: (cat_rank[k[0]], kind_rank[k[1]])):
+            rows, geoms = groups[(cat, kind)]
+            geoms = np.array(geoms, dtype=object)
+            gtype, promote = _layer_geometry_type(geoms)
+            names = list(rows[0])
+            layer = f"{cat}_{kind}"
+            write(path, shapely.to_wkb(geoms), _columns(rows, names), names, layer=layer,
+                  driver="GPKG", geometry_type=gtype, crs=wkt, promote_to_multi=promote,
+                  append=not first,
+                  dataset_options={"VERSION": "1.3"} if first else None,
+                  layer_options={"IDENTIFIER": f"{_category_label(cat)} ({kind})",
+                                 "DESCRIPTION": f"PlanAtlas {cat} {kind}; coordinates {CRS_LABELS[crs]}"})
+            first = False
+            written.append(layer)
+            styles.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": layer,
+                           "f_geometry_column": "geom", "styleName": layer,
+                           "styleQML": qml_style(kind, CATEGORY_COLORS[cat]), "styleSLD": "",
+                           "useAsDefault": True,
+                           "description": f"PlanAtlas style for {_category_label(cat)}",
+                           "owner": "", "ui": None, "update_time": now})
 
-    mentions = pd.DataFrame(
-        [{"feature_id": s.feature.id, "feature_name": clean_text(s.feature.name), "plan": c.plan,
-          "clause": c.clause, "number": c.number, "heading": clean_text(c.heading), "line": c.line,
-          "citation": c.label, "surface": clean_text(c.surface), "snippet": clean_text(c.snippet)}
-         for s in sites for c in s.citations],
-        columns=["feature_id", "feature_name", "plan", "clause", "number", "heading", "line",
-                 "citation", "surface", "snippet"])
-    if len(mentions):
-        pyogrio.write_dataframe(mentions, path, layer="mentions", driver="GPKG",
-                                layer_options={"DESCRIPTION": "Plan clauses naming each site"})
-        written.append("mentions")
-    seen: dict[str, tuple[Target, list[str]]] = {}
-    for s in sites:
-        for t in s.targets:
-            seen.setdefault(t.id, (t, []))[1].append(s.feature.id)
-    if seen:
-        targets = pd.DataFrame([
-            {"id": t.id, "plan": t.plan, "clause": t.clause, "indicator": clean_text(t.indicator),
-             "comparator": t.comparator, "value": float(t.value),
-             "upper": float(t.upper) if t.upper is not None else None, "unit": clean_text(t.unit),
-             "year": t.year, "scope": clean_text(t.scope), "kind": t.kind, "line": t.line,
-             "text": clean_text(format_target(t)), "features": "; ".join(fids)}
-            for t, fids in seen.values()])
-        pyogrio.write_dataframe(targets, path, layer="targets", driver="GPKG",
-                                layer_options={"DESCRIPTION": "Quantitative targets of the clauses"})
-        written.append("targets")
-    if styles:
-        pyogrio.write_dataframe(pd.DataFrame(styles), path, layer="layer_styles", driver="GPKG",
-                                layer_options={"FID": "id"})
+        def table(rows: list[dict[str, Any]], names: Sequence[str], layer: str, options: dict):
+            write(path, None, _columns(rows, names), list(names), layer=layer, driver="GPKG",
+                  append=Path(path).exists(), layer_options=options)
+            written.append(layer)
+
+        mentions = [{"feature_id": s.feature.id, "feature_name": clean_text(s.feature.name),
+                     "plan": c.plan, "clause": c.clause, "number": c.number,
+                     "heading": clean_text(c.heading), "line": c.line, "citation": c.label,
+                     "surface": clean_text(c.surface), "snippet": clean_text(c.snippet)}
+                    for s in sites for c in s.citations]
+        if mentions:
+            table(mentions, list(mentions[0]), "mentions",
+                  {"DESCRIPTION": "Plan clauses naming each site"})
+        seen: dict[str, tuple[Target, list[str]]] = {}
+        for s in sites:
+            for t in s.targets:
+                seen.setdefault(t.id, (t, []))[1].append(s.feature.id)
+        if seen:
+            targets = [
+                {"id": t.id, "plan": t.plan, "clause": t.clause,
+                 "indicator": clean_text(t.indicator), "comparator": t.comparator,
+                 "value": float(t.value), "upper": float(t.upper) if t.upper is not None else None,
+                 "unit": clean_text(t.unit), "year": t.year, "scope": clean_text(t.scope),
+                 "kind": t.kind, "line": t.line, "text": clean_text(format_target(t)),
+                 "features": "; ".join(fids)}
+                for t, fids in seen.values()]
+            table(targets, list(targets[0]), "targets",
+                  {"DESCRIPTION": "Quantitative targets of the clauses"})
+        if styles:
+            names = list(styles[0])
+            write(path, None, [np.array([r["update_time"] for r in styles])
+                               if n == "update_time" else _column([r[n] for r in styles])
+                               for n in names], names,
+                  layer="layer_styles", driver="GPKG", append=True, layer_options={"FID": "id"})
     return written
-
-

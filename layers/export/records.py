@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -252,10 +251,28 @@ def _category_label(cat: str) -> str:
     return f"{zh} {en}"
 
 
-def _site_record(site: Site, crs: str) -> dict[str, Any]:
-    """Flat, typed record of a site (lists kept as lists)."""
+def converted_geometries(sites: Sequence[Site], crs: str) -> np.ndarray:
+    """The sites' geometries in ``crs``, rounded, converted in one call (an array)."""
+    geoms = np.empty(len(sites), dtype=object)
+    geoms[:] = [s.feature.geometry for s in sites]
+    return _convert(geoms, crs)
+
+
+def site_records(sites: Sequence[Site], crs: str) -> list[dict[str, Any]]:
+    """:func:`_site_record` of every site, their points converted in one call; each export
+    builds its records once with this and reuses them for every column and layer."""
+    pts = np.empty(len(sites), dtype=object)
+    pts[:] = [representative_point(s.feature.geometry) for s in sites]
+    pts = _convert(pts, crs)
+    return [_site_record(s, crs, pt) for s, pt in zip(sites, pts)]
+
+
+def _site_record(site: Site, crs: str, pt=None) -> dict[str, Any]:
+    """Flat, typed record of a site (lists kept as lists); ``pt`` is its representative point
+    already in ``crs`` (converted here when not given)."""
     f = site.feature
-    pt = _convert(representative_point(f.geometry), crs)
+    if pt is None:
+        pt = _convert(representative_point(f.geometry), crs)
     return {
         "id": f.id,
         "name": f.name,

@@ -12,8 +12,8 @@ import shapely
 from planatlas.layers.model import Target
 
 from .records import (
-    Site, _COORD_DECIMALS, _TABLE_COLUMNS, _convert, _flat, _neutralise_formula, _site_record,
-    clean_text, format_target,
+    Site, _COORD_DECIMALS, _TABLE_COLUMNS, _flat, _neutralise_formula, clean_text,
+    converted_geometries, format_target, site_records,
 )
 
 
@@ -21,11 +21,9 @@ from .records import (
 
 def _write_geojson(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) -> None:
     feats = []
-    for s in sites:
-        rec = _site_record(s, crs)
+    for s, rec, geom in zip(sites, site_records(sites, crs), converted_geometries(sites, crs)):
         feats.append({"type": "Feature", "id": s.feature.id,
-                      "geometry": shapely.geometry.mapping(_convert(s.feature.geometry, crs)),
-                      "properties": rec})
+                      "geometry": shapely.geometry.mapping(geom), "properties": rec})
     doc: dict[str, Any] = {"type": "FeatureCollection", "name": "planatlas_sites"}
     if crs == "cgcs2000":   # legacy GeoJSON 2008 member; GDAL and QGIS honour it
         doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}
@@ -42,8 +40,7 @@ def _write_csv(path: Path, sites: list[Site], crs: str) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh, dialect="excel")
         w.writerow(_TABLE_COLUMNS)
-        for s in sites:
-            rec = _flat(_site_record(s, crs))
+        for rec in map(_flat, site_records(sites, crs)):
             row = []
             for col in _TABLE_COLUMNS:
                 v = rec[col]
@@ -58,41 +55,64 @@ def _write_csv(path: Path, sites: list[Site], crs: str) -> None:
             w.writerow(row)
 
 
+def _xlsx_row(ws, values: Sequence[Any], formats: dict[int, str] | None = None) -> list:
+    """One write-only row: text cells forced to text ("=..." must not become a formula),
+    ``formats`` = number formats by column index."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            cell = WriteOnlyCell(ws, clean_text(v))
+            cell.data_type = "s"
+        elif formats and i in formats and v is not None:
+            cell = WriteOnlyCell(ws, v)
+            cell.number_format = formats[i]
+        else:
+            cell = v
+        row.append(cell)
+    return row
+
+
 def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any], *,
                 atlas=None, plan_ids: Sequence[str] = ()) -> None:
-    """Sheets sites, citations, targets, (with ``atlas``) compare and charts, and about."""
+    """Sheets sites, citations, targets, (with ``atlas``) compare and charts, and about.
+
+    The workbook is written in openpyxl's write-only mode (rows streamed to the file, no cell
+    objects kept) from site records built once (:func:`records.site_records`);
+    ``python benchmarks/exports.py`` measures it."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     bold = Font(bold=True)
 
-    def add_sheet(ws, header: Sequence[str], rows: Iterable[Sequence[Any]], widths: dict[str, int]):
-        ws.append(list(header))
-        for cell in ws[1]:
+    def add_sheet(ws, header: Sequence[str], rows: Iterable[Sequence[Any]], widths: dict[str, int],
+                  formats: dict[int, str] | None = None):
+        for i, name in enumerate(header, start=1):    # column styles before any row
+            ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
+        ws.freeze_panes = "A2"
+        head = []
+        for name in header:
+            cell = WriteOnlyCell(ws, name)
             cell.font = bold
+            head.append(cell)
+        ws.append(head)
         n = 1
         for row in rows:
-            ws.append([clean_text(v) if isinstance(v, str) else v for v in row])
+            ws.append(_xlsx_row(ws, row, formats))
             n += 1
-            for cell in ws[n]:    # (ws.max_row would scan every cell: quadratic time)
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"   # text stays text: "=..." must not become a formula
-        ws.freeze_panes = "A2"
         if n > 1:
-            ws.auto_filter.ref = ws.dimensions
-        for i, name in enumerate(header, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n}"
 
-    ws = wb.active
-    ws.title = "sites"
-    add_sheet(ws, _TABLE_COLUMNS,
-              ([_flat(_site_record(s, crs))[c] for c in _TABLE_COLUMNS] for s in sites),
+    records = [_flat(r) for r in site_records(sites, crs)]
+    ll = {_TABLE_COLUMNS.index("lon"): "0.0000000", _TABLE_COLUMNS.index("lat"): "0.0000000"}
+    add_sheet(wb.create_sheet("sites"), _TABLE_COLUMNS,
+              ([r[c] for c in _TABLE_COLUMNS] for r in records),
               {"id": 22, "name": 26, "citations": 40, "targets": 40, "categories": 24,
-               "category_labels": 20, "source": 30, "lon": 14, "lat": 13, "crs": 9})
-    for cell in ws["K"][1:] + ws["L"][1:]:
-        cell.number_format = "0.0000000"
+               "category_labels": 20, "source": 30, "lon": 14, "lat": 13, "crs": 9}, ll)
 
     cits = [(s.feature.id, s.feature.name, c.plan, c.clause, c.number, c.heading, c.line,
              c.label, c.snippet) for s in sites for c in s.citations]
@@ -125,5 +145,3 @@ def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any], *
     rows += [("sites", len(sites))]
     add_sheet(about, ("item", "value"), rows, {"item": 20, "value": 80})
     wb.save(path)
-
-

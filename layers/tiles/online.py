@@ -23,8 +23,6 @@ import os
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -141,6 +139,9 @@ class OnlineXYZSource(TileSource):
         return Tile(None, "pending")
 
     def _download(self, z: int, x: int, y: int) -> None:
+        import urllib.error                   # imported when a tile is fetched, not at start
+        import urllib.request
+
         key = (z, x, y)
         ok = False
         try:

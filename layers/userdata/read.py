@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 
-from .table import read_table
 from .vector import TABLE_SUFFIXES, Progress, VectorData, check_path, read_ogr
 
 __all__ = ["read_vector"]
@@ -20,5 +19,6 @@ def read_vector(path: str | os.PathLike, *, layer: str | int | None = None, crs:
     """
     p = check_path(path)
     if p.suffix.lower() in TABLE_SUFFIXES:
+        from .table import read_table          # the survey readers: imported when used
         return read_table(p, crs=crs, progress=progress)
     return read_ogr(p, layer, crs, progress)

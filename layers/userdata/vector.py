@@ -15,6 +15,10 @@ in and ``data.crs_note`` how that was decided, so the app can always show it.
 
 Reading a large file reports ``progress(done, total) -> bool`` between Arrow batches; returning
 False stops it with :class:`~planatlas.layers.errors.Cancelled`.
+
+The plan features have their own columnar store, :class:`planatlas.layers.columns.FeatureColumns`
+(categories, precision, a north-first spatial index); its docstring says why there are two.
+Both project with :mod:`planatlas.layers.mercator`.
 """
 from __future__ import annotations
 
@@ -26,14 +30,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from planatlas.layers.errors import Cancelled, InputError
+from planatlas.layers.mercator import lonlat_to_merc, merc_to_lonlat
 
 __all__ = ["VectorData", "read_ogr", "check_path", "merc", "lonlat_of_merc", "VECTOR_SUFFIXES",
            "TABLE_SUFFIXES", "POINT", "LINE", "POLYGON", "Progress"]
 
 Progress = Callable[[int, int], bool]
 POINT, LINE, POLYGON = 0, 1, 2
-R_EARTH = 6378137.0
-MAX_LAT = 85.05112878
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".kml", ".kmz", ".gpx", ".fgb", ".gml",
                    ".sqlite", ".gdb", ".tab", ".mif", ".dxf", ".geojsonl", ".geojsons", ".zip")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
@@ -41,18 +44,15 @@ BATCH = 200_000
 
 
 def merc(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS-84 lon/lat -> spherical Web Mercator metres (EPSG:3857), vectorised."""
-    lon = np.asarray(lon, dtype=np.float64)
-    lat = np.clip(np.asarray(lat, dtype=np.float64), -MAX_LAT, MAX_LAT)
-    x = np.radians(lon) * R_EARTH
-    y = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * R_EARTH
-    return x, y
+    """WGS-84 lon/lat -> spherical Web Mercator metres (EPSG:3857), vectorised: the projection
+    the plan layers and the map painter use (:mod:`planatlas.layers.mercator`), as arrays."""
+    x, y = lonlat_to_merc(lon, lat)
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def lonlat_of_merc(x, y) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    return np.degrees(x / R_EARTH), np.degrees(2 * np.arctan(np.exp(y / R_EARTH)) - np.pi / 2)
+    lon, lat = merc_to_lonlat(x, y)
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
 def _merc_coords(coords: np.ndarray) -> np.ndarray:
