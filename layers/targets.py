@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from .model import Clause, Plan, Target
+from .text import PlanTextError
 
 UNITS = sorted([
     "万亿元", "亿美元", "万美元", "亿元", "万元", "万标准箱", "万标箱", "标准箱", "万人次", "人次",
@@ -47,6 +48,7 @@ SCOPE_PLACE = re.compile(
 HAS_FIGURE = re.compile(r"\d|翻[一两二三]番|全覆盖")
 CN_DIGITS = {"一": 2, "两": 4, "二": 4, "三": 8}
 _AFTER_WINDOW = 200      # text after a number that can still name its indicator (uses <= 26)
+MAX_TARGETS = 20_000     # real plans set a few hundred; a text with more is not a plan (bounded time)
 
 
 def _norm(text: str) -> str:
@@ -63,10 +65,18 @@ def extract_targets(plan: Plan) -> list[Target]:
         if clause.kind == "table":
             out.extend(_table_targets(plan, clause))
         else:
-            out.extend(_prose_targets(plan, clause, baseline_section, _section_year(clause, by_id)))
+            out.extend(_prose_targets(plan, clause, baseline_section, _section_year(clause, by_id),
+                                      budget=MAX_TARGETS - len(out)))
+        _check_count(plan, len(out))
     for i, t in enumerate(out, start=1):
         t.id = f"{plan.id}:t{i:03d}"
     return out
+
+
+def _check_count(plan: Plan, n: int) -> None:
+    if n > MAX_TARGETS:
+        raise PlanTextError(f"{plan.file or plan.id}: more than {MAX_TARGETS:,} quantitative targets — "
+                            f"real plans set at most a few hundred; is this a plan text?")
 
 
 def _section_year(clause: Clause, by_id: dict[str, Clause]) -> int | None:
@@ -90,7 +100,8 @@ def _in_baseline_section(clause: Clause, by_id: dict[str, Clause]) -> bool:
     return False
 
 
-def _prose_targets(plan: Plan, clause: Clause, baseline_section: bool, section_year: int | None = None) -> list[Target]:
+def _prose_targets(plan: Plan, clause: Clause, baseline_section: bool, section_year: int | None = None,
+                   budget: int = MAX_TARGETS) -> list[Target]:
     text = _norm(clause.text)
     out: list[Target] = []
     start, end = plan.period if plan.period and plan.period[0] else (None, None)
@@ -118,11 +129,14 @@ def _prose_targets(plan: Plan, clause: Clause, baseline_section: bool, section_y
                 # the year the text gives (this sentence, else earlier in the paragraph); never imputed
                 milestone = [y for y in bare_years if start is None or start <= y <= end + 10]
                 year = targets_years[0] if targets_years else milestone[0] if milestone else year_ctx
-            out.extend(_sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years))
+            out.extend(_sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years,
+                                         budget - len(out)))
+            _check_count(plan, MAX_TARGETS - budget + len(out))
     return out
 
 
-def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) -> list[Target]:
+def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years,
+                      budget: int = MAX_TARGETS) -> list[Target]:
     out: list[Target] = []
     prev_indicator = ""
     scope = plan.scope_word
@@ -147,6 +161,8 @@ def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) ->
             found.append(("cover", FULL_COVERAGE.search(seg)))
         found.sort(key=lambda f: f[1].start())
         found = _merge_qualifiers(seg, found)
+        surface = seg.strip()              # once per segment, shared by its targets (linear time)
+        first_rate = RATE.search(seg)      # a rate word (每年) before a number applies to it
         cursor = 0
         for how, m in found:
             before = seg[cursor:m.start()]
@@ -185,9 +201,8 @@ def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) ->
                 basis = f"较{bm.group(1)}年" if bm else (f"较{start - 1}年" if start else None)
             elif basis_years and BASIS.search(before):
                 basis = f"较{BASIS.search(before).group(1)}年"
-            surface = seg.strip()
             offset = s_off + seg_off + m.start()
-            rate = RATE.search(seg[:m.start()])
+            rate = first_rate if first_rate is not None and first_rate.end() <= m.start() else None
             for ind in (_each_items(indicator) if each else [indicator]):
                 out.append(Target(
                     id="", plan=plan.id, clause=clause.id, indicator=ind, year=year,
@@ -196,6 +211,8 @@ def _sentence_targets(plan, clause, sentence, s_off, kind, year, basis_years) ->
                     period=rate.group(0) if rate else None))
             prev_indicator = indicator
             cursor = m.end() + consumed
+            if len(out) > budget:
+                _check_count(plan, MAX_TARGETS + 1)
     return out
 
 
