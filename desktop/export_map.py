@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from planatlas.desktop.page import (
-    MM_PER_INCH, PAPERS_MM, PageInfo, PageSpec, page_font, page_frames, page_spec, render_page,
+    MM_PER_INCH, PAPERS_MM, PageInfo, PageSpec, page_frames, page_spec, render_page,
 )
+from planatlas.desktop.pdftext import fix_pdf_tounicode
 from planatlas.layers.export.data import ExportError, atomic_path, resolve_categories, resolve_plans
 from planatlas.layers.fsutil import WriteFailed
 from planatlas.layers.safetext import xml_safe
@@ -90,72 +91,6 @@ def map_extent(atlas, plans: Sequence[str], ctx=None) -> tuple[float, float, flo
 def _plan_short(plan) -> str:
     r = plan.region
     return r.district or r.city or plan.id
-
-
-_RADICALS = range(0x2E80, 0x2FE0)      # CJK Radicals Supplement + Kangxi Radicals
-
-
-def _radical_map(family: str) -> dict[int, int]:
-    """Radical code point -> unified ideograph drawn with the same glyph in ``family``.
-
-    Qt's PDF writer maps each glyph back to the LOWEST code point that uses it, so 广 (U+5E7F)
-    comes out as the Kangxi radical ⼴ (U+2F34) when text is copied or searched.
-    """
-    from PySide6.QtGui import QRawFont
-
-    raw = QRawFont.fromFont(page_font(family, 32))
-    if not raw.isValid():
-        return {}
-    unified = "".join(chr(c) for c in range(0x4E00, 0xA000))
-    by_glyph: dict[int, int] = {}
-    for c, g in zip(range(0x4E00, 0xA000), raw.glyphIndexesForString(unified)):
-        if g:
-            by_glyph.setdefault(int(g), c)
-    rads = "".join(chr(c) for c in _RADICALS)
-    out = {}
-    for c, g in zip(_RADICALS, raw.glyphIndexesForString(rads)):
-        if g and int(g) in by_glyph:
-            out[c] = by_glyph[int(g)]
-    return out
-
-
-def fix_pdf_tounicode(path: Path, family: str) -> int:
-    """Rewrite radical code points in the PDF's ToUnicode maps to the ideographs they stand for.
-
-    Works in place on Qt's uncompressed CMaps, replacing 4-hex-digit destination codes with
-    4-hex-digit codes, so no byte offset changes. Returns the number of codes replaced.
-    """
-    mapping = _radical_map(family)
-    if not mapping:
-        return 0
-    data = path.read_bytes()
-    count = 0
-    hexmap = {f"{k:04X}".encode(): f"{v:04X}".encode() for k, v in mapping.items()}
-
-    def fix_dst(m: "re.Match[bytes]") -> bytes:
-        nonlocal count
-        code = m.group(1).upper()
-        if code in hexmap:
-            count += 1
-            return b"<" + hexmap[code] + b">"
-        return m.group(0)
-
-    def fix_cmap(m: "re.Match[bytes]") -> bytes:
-        lines = []
-        for line in m.group(0).split(b"\n"):
-            mm = re.match(rb"^(<[0-9A-Fa-f]{4}>\s+<[0-9A-Fa-f]{4}>\s+)(.*)$", line) or \
-                re.match(rb"^(<[0-9A-Fa-f]{4}>\s+)(<[0-9A-Fa-f]{4}>.*)$", line)
-            if mm and b"codespacerange" not in line:
-                line = mm.group(1) + re.sub(rb"<([0-9A-Fa-f]{4})>", fix_dst, mm.group(2))
-            lines.append(line)
-        return b"\n".join(lines)
-
-    fixed = re.sub(rb"(?s)beginbf(?:range|char).*?endbf(?:range|char)", fix_cmap, data)
-    if len(fixed) != len(data):      # pragma: no cover - same-length substitution by design
-        raise RuntimeError("PDF ToUnicode fix changed the file length")
-    if count:
-        path.write_bytes(fixed)
-    return count
 
 
 def _legend_entries(ctx, view) -> list[tuple[str, Any]]:

@@ -109,19 +109,10 @@ class PageInfo:
 
 
 def page_font(family: str, px: float, *, bold: bool = False):
-    from PySide6.QtGui import QFont
+    """Page text font: :func:`desktop.pdftext.pdf_font` (extracts as printed from PDFs)."""
+    from planatlas.desktop.pdftext import pdf_font
 
-    f = QFont(family)
-    f.setPixelSize(max(1, int(round(px))))
-    # The bundled font has one weight: Qt would fake bold by drawing the text twice, which
-    # doubles it in PDF text extraction; emphasis comes from size instead.
-    f.setBold(False)
-    f.setHintingPreference(QFont.PreferNoHinting)
-    if hasattr(f, "setFeature"):
-        # Noto Sans SC's 'locl' swaps digits/Latin for glyphs outside its cmap: they print the
-        # same but Qt's PDF writer cannot map them back to Unicode (copy/search would fail).
-        f.setFeature(QFont.Tag("locl"), 0)
-    return f
+    return pdf_font(family, px, bold=bold)
 
 
 def _fit_font(family: str, px: float, text: str, max_w: float, *, bold=False, min_ratio=0.55):

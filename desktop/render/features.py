@@ -22,6 +22,7 @@ from .renderers import LayerRenderer, LegendEntry, RenderContext, is_raster, reg
 from .scene import MapScene, Ownership
 from .styles import HOVER_COLOR, SELECT_COLOR, LayerStyle
 from .symbols import halo_drawer, paint_halos, paint_symbols, schematic_drawer, symbol_drawer
+from .vector import paint_shapes
 from .view import MapView
 
 __all__ = ["PlanCategoryRenderer", "resolve", "feature_owners"]
@@ -150,6 +151,8 @@ class PlanCategoryRenderer(LayerRenderer):
     @staticmethod
     def _paint_shapes(painter, view, scene, run, shapes_idx, sel, hl, scale, opacity) -> None:
         """Areas (largest first so small areas stay on top), lines, then selection outlines."""
+        if not is_raster(painter):       # SVG/PDF: plain page paths, hatching as lines
+            return paint_shapes(painter, view, scene, run, shapes_idx, sel, hl, scale, opacity)
         owner = run.own.owner
         order = shapes_idx[np.argsort(-scene.area[shapes_idx], kind="stable")]
         polys = order[scene.kind[order] == POLYGON]
