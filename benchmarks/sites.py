@@ -1,4 +1,5 @@
-"""Time to check a 100,000-row survey (``python benchmarks/sites.py [ROWS]``).
+"""Time and memory to check big surveys (``python benchmarks/sites.py [ROWS …]``, default
+100,000 and 1,000,000 rows; ``REPEATS=5``).
 
 Builds a GCJ-02 CSV survey from the gazetteer features (the real atlas if it has located
 features, else a synthetic set): every site repeated with GPS noise, 5 % of rows moved by
@@ -70,29 +71,69 @@ def build_survey(path: Path, feats: list[Feature], n: int) -> None:
             w.writerow([i + 1, name, x, f"{glat[i]:.6f}", ""])
 
 
+RUN = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
+import sites as S
+from pathlib import Path
+from planatlas.layers.survey import check_survey, write_report
+feats = S._features()
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t0 = time.perf_counter(); c0 = time.process_time()
+report = check_survey({path!r}, feats, crs="auto", tolerance_m=200)
+t1 = time.perf_counter(); c1 = time.process_time()
+peak_check = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+write_report(report, Path({path!r}).with_name("report.csv"))
+t2 = time.perf_counter(); c2 = time.process_time()
+print(json.dumps({{"check": t1 - t0, "check_cpu": c1 - c0, "report": t2 - t1, "report_cpu": c2 - c1,
+                  "rss_before": base, "rss_check": peak_check,
+                  "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "counts": report.counts, "crs": [report.crs.chosen, report.crs.status,
+                  report.crs.confidence], "features": len(feats)}}))
+"""
+
+
+def run(path: Path) -> dict:
+    import json
+    import subprocess
+    code = RUN.format(root=str(ROOT), bench=str(ROOT / "benchmarks"), path=str(path))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1800)
+    if r.returncode:
+        raise SystemExit(r.stderr[-2000:])
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    """Each size: the survey is written once, then checked (with CRS auto-detection) and the
+    CSV report written in new processes (cold: imports and feature loading not counted, the
+    check and report are), REPEATS times; medians, and the peak RSS of the process."""
+    import os
+    import statistics
+    sizes = [int(a.replace("_", "")) for a in sys.argv[1:]] or [100_000, 1_000_000]
+    repeats = int(os.environ.get("REPEATS", "5"))
+    one, five, fifteen = os.getloadavg()
+    print(f"survey check benchmark; load average {one:.2f} / {five:.2f} / {fifteen:.2f} "
+          f"on {os.cpu_count()} cores; medians of {repeats} runs, each in a new process")
     feats = _features()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "survey.csv"
-        t0 = time.perf_counter()
-        build_survey(path, feats, n)
-        t1 = time.perf_counter()
-        report = check_survey(path, feats, crs="auto", tolerance_m=200)
-        t2 = time.perf_counter()
-        write_report(report, Path(tmp) / "report.csv")
-        t3 = time.perf_counter()
-        size = path.stat().st_size
-    c = report.counts
-    print(f"features: {len(feats)}; survey rows: {n:,} ({size / 1e6:.1f} MB CSV, built in {t1 - t0:.2f} s)")
-    print(f"check_survey (auto CRS): {t2 - t1:.2f} s  ({n / (t2 - t1):,.0f} rows/s)")
-    print(f"  crs: {report.crs.chosen} ({report.crs.status}, confidence "
-          f"{report.crs.confidence if report.crs.confidence is None else round(report.crs.confidence, 3)})")
-    print(f"  confirmed {c['confirmed']:,}  moved {c['moved']:,}  unmatched {c['unmatched']:,}  "
-          f"invalid {c['invalid']:,}  not surveyed {c['not_surveyed']}")
-    print(f"write_report (CSV): {t3 - t2:.2f} s")
-    if not math.isfinite(t2 - t1):
-        raise SystemExit(1)
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "survey.csv"
+            t0 = time.perf_counter()
+            build_survey(path, feats, n)
+            built = time.perf_counter() - t0
+            runs = [run(path) for _ in range(repeats)]
+            size = path.stat().st_size
+        med = {k: statistics.median(r[k] for r in runs) for k in
+               ("check", "check_cpu", "report", "report_cpu", "rss_check", "rss_peak", "rss_before")}
+        c, crs = runs[0]["counts"], runs[0]["crs"]
+        print(f"{n:>9,} rows ({size / 1e6:.1f} MB GCJ-02 CSV, {len(feats)} features; built in "
+              f"{built:.1f} s): check {med['check']:.2f} s (CPU {med['check_cpu']:.2f} s), "
+              f"report CSV {med['report']:.2f} s (CPU {med['report_cpu']:.2f} s); peak RSS "
+              f"{med['rss_check']:.0f} MB after the check, {med['rss_peak']:.0f} MB after the report "
+              f"({med['rss_before']:.0f} MB before)")
+        print(f"          crs {crs[0]} ({crs[1]}, confidence {crs[2] if crs[2] is None else round(crs[2], 3)}); "
+              f"confirmed {c['confirmed']:,}, moved {c['moved']:,}, unmatched {c['unmatched']:,}, "
+              f"invalid {c['invalid']:,}, not surveyed {c['not_surveyed']}")
 
 
 if __name__ == "__main__":

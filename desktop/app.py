@@ -10,11 +10,12 @@ bookmarks) persist in QSettings.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QLabel, QMainWindow, QToolBar,
@@ -26,19 +27,14 @@ from planatlas.desktop.bookmarks import BookmarksMixin
 from planatlas.layers.errors import InputError, OperationError
 from planatlas.desktop.canvas import MapCanvas, format_distance
 from planatlas.desktop.coordbar import CoordinateReadout
-from planatlas.desktop.feature_panel import FeaturePanel
+from planatlas.desktop.panels import PANELS, LazyPanelsMixin
 from planatlas.desktop.fonts import ensure_fonts
 from planatlas.desktop.i18n import tr
-from planatlas.desktop.layers_panel import LayersPanel
-from planatlas.desktop.plan_panel import PlanPanel
 from planatlas.desktop.render import MapView
-from planatlas.desktop.search_panel import SearchPanel
-from planatlas.desktop.site_table import SiteListPanel
 from planatlas.desktop.startup import (
     FirstFrame, default_layout, fit_to_screen, install_qt_translations, quit_on_sigint,
 )
 from planatlas.desktop.state import AtlasState
-from planatlas.desktop.targets_window import open_targets_window
 from planatlas.layers.stack import plan_layer_id
 
 from .plaintext import critical
@@ -50,9 +46,10 @@ APP = "PlanAtlas"
 SETTINGS_VERSION = 1
 
 
-class MainWindow(BookmarksMixin, QMainWindow):
+class MainWindow(BookmarksMixin, LazyPanelsMixin, QMainWindow):
     def __init__(self, atlas: Any, *, settings: QSettings | None = None, persist: bool = True,
-                 restore: bool = True, parent: QWidget | None = None, live: bool | None = None):
+                 restore: bool = True, parent: QWidget | None = None, live: bool | None = None,
+                 panels_after_paint: bool = False):
         super().__init__(parent)
         ensure_fonts()
         self.atlas = atlas
@@ -69,17 +66,14 @@ class MainWindow(BookmarksMixin, QMainWindow):
         if any(f.status == "verified" for f in atlas.features.values()):
             self.refresh_history_layer()
         self.setCentralWidget(self.canvas)
-        self.layers_panel = LayersPanel(self.state)
-        self.feature_panel = FeaturePanel(self.state)
-        self.plan_panel = PlanPanel(self.state)
-        self.search_panel = SearchPanel(self.state)
-        self.site_panel = SiteListPanel(self.state)
         self.docks: dict[str, QDockWidget] = {}
-        self._dock("layers", self.layers_panel, Qt.LeftDockWidgetArea)
-        self._dock("search", self.search_panel, Qt.LeftDockWidgetArea)
-        self._dock("feature", self.feature_panel, Qt.RightDockWidgetArea)
-        self._dock("plan", self.plan_panel, Qt.RightDockWidgetArea)
-        self._dock("sites", self.site_panel, Qt.BottomDockWidgetArea)
+        self._shown_plan: str | None = None
+        for dock, _m, _c, area, _r in PANELS.values():
+            self._dock(dock, QWidget(), area)
+        if panels_after_paint:           # `planatlas` start: the map first, the panels next
+            self.canvas.firstPainted.connect(lambda: QTimer.singleShot(0, self.build_panels))
+        else:
+            self.build_panels()
         self.tabifyDockWidget(self.docks["feature"], self.docks["plan"])
         self.docks["feature"].raise_()
         self._layout_done = False
@@ -89,6 +83,8 @@ class MainWindow(BookmarksMixin, QMainWindow):
         install_user_data(self)     # Layer menu, projects, attribute table, identify, drops
         from planatlas.desktop.store_live import StoreLink
         self.store_link = StoreLink(self, live=live)     # edits, colleagues' changes, conflicts
+        from planatlas.desktop.editing import install as install_editing
+        install_editing(self)       # Import plan, drops, Unlocated dock, place/move, Edit › Undo/Redo
         self.user_bookmarks: list[dict[str, Any]] = []
         self.state.selectionChanged.connect(self._selection_status)
         self.state.currentFeatureChanged.connect(self._show_feature_dock)
@@ -167,13 +163,10 @@ class MainWindow(BookmarksMixin, QMainWindow):
             self.menu_export.addAction(export)
             self.menu_export.addAction(self._act("act.export_html", self.export_html_dialog))
             self.menu_export.addAction(self._act("act.export_data", self.export_data_dialog))
-        try:
-            import planatlas.desktop.survey_dialog  # noqa: F401
+        if importlib.util.find_spec("planatlas.desktop.survey_dialog") is not None:
             self.menu_file.addAction(self._act("act.survey", self.survey_dialog))
             self.menu_file.addAction(self._act("act.clear_survey",
                                                lambda: self.state.remove_overlay("survey_report")))
-        except ImportError:
-            pass
         self.menu_file.addAction(self._act("act.team_store", self.store_dialog))
         self.menu_file.addSeparator()
         self.menu_file.addAction(self.actions_by_key["act.quit"])
@@ -189,7 +182,7 @@ class MainWindow(BookmarksMixin, QMainWindow):
         for lang in i18n.LANGUAGES:
             self.menu_lang.addAction(self.actions_by_key[f"act.lang_{lang}"])
         self.menu_view.addSeparator()
-        self.menu_view.addAction(self._act("act.targets", lambda: open_targets_window(self), "Ctrl+T"))
+        self.menu_view.addAction(self._act("act.targets", self.open_targets, "Ctrl+T"))
         self.menu_tools = mb.addMenu("")
         for a in (pan, meas, area, self.actions_by_key["act.search"]):
             self.menu_tools.addAction(a)
@@ -224,11 +217,14 @@ class MainWindow(BookmarksMixin, QMainWindow):
         self.search_panel.edit.setFocus()
         self.search_panel.edit.selectAll()
 
+    def open_targets(self):
+        from planatlas.desktop.targets_window import open_targets_window
+        return open_targets_window(self)
+
     def _export_action(self) -> QAction | None:
-        """Map export (desktop.export_map: title, legend, scale bar around desktop.render)."""
-        try:
-            from planatlas.desktop import export_map  # noqa: F401
-        except ImportError:
+        """Map export (desktop.export_map: title, legend, scale bar around desktop.render);
+        the module is imported when used."""
+        if importlib.util.find_spec("planatlas.desktop.export_map") is None:
             return None
         return self._act("act.export_png", self.export_map_dialog, "Ctrl+E")
 
@@ -328,11 +324,9 @@ class MainWindow(BookmarksMixin, QMainWindow):
         self.menu_bookmarks.setTitle(tr("menu.bookmarks"))
         self.lbl_hint.setText(tr("tool.hint"))
         self.lbl_coords.retranslate()
-        self.layers_panel.rebuild()
-        self.feature_panel.retranslate()
-        self.plan_panel.retranslate()
-        self.search_panel.retranslate()
-        self.site_panel.retranslate()
+        for attr, (*_rest, follow) in PANELS.items():
+            if attr in self.__dict__:            # panels not built yet start in the language
+                getattr(self.__dict__[attr], follow)()
         self._selection_status(self.state.selection)
         if self.state.view is not None:
             self._view_status(self.state.view)
@@ -357,15 +351,13 @@ class MainWindow(BookmarksMixin, QMainWindow):
         return best
 
     def plan_bbox(self, plan_id: str) -> tuple[float, float, float, float]:
-        """Plan area extent from the basemap, else the extent of the plan's features."""
+        """Plan area extent (the basemap's, else the plan region's), else its features' extent."""
         if plan_id not in self.atlas.plans:
             raise KeyError(f"unknown plan {plan_id!r} (known: {', '.join(self.atlas.plans)})")
-        bm = getattr(self.atlas, "basemap", None)
-        if bm is not None:
-            try:
-                return tuple(bm.plan_extent(plan_id))
-            except LookupError:
-                pass
+        from planatlas.layers.locate import plan_area_bbox
+        area = plan_area_bbox(self.atlas, plan_id)
+        if area is not None:
+            return area
         ids = [f.id for f in self.atlas.features_for(plans=[plan_id])]
         bbox = self.state.scene.bbox_lonlat(ids)
         if bbox is None:
@@ -380,13 +372,13 @@ class MainWindow(BookmarksMixin, QMainWindow):
         if not self._layout_done:
             self._pending_plan = plan_id or None
             if plan_id:
-                self.plan_panel.show_plan(plan_id)
+                self._show_plan(plan_id)
             return
         if not plan_id:
             self.canvas.zoom_full()
             return
         self.state.frame(self.plan_bbox(plan_id))
-        self.plan_panel.show_plan(plan_id)
+        self._show_plan(plan_id)
 
     # ------------------------------------------------------------------ status bar
     def _cursor_status(self, lon: float, lat: float) -> None:
@@ -493,7 +485,7 @@ class MainWindow(BookmarksMixin, QMainWindow):
                 self.default_layout()
             if self._pending_plan:
                 self.first_frame = FirstFrame(self.canvas, self.plan_bbox(self._pending_plan))
-                self.plan_panel.show_plan(self._pending_plan)
+                self._show_plan(self._pending_plan)
                 self._pending_plan = None
 
     def closeEvent(self, ev) -> None:
@@ -532,7 +524,7 @@ def main(*, plan: str | None = None, lang: str | None = None, reset: bool = Fals
         raise OperationError(f"cannot load the atlas: {exc}") from None
     if plan and plan not in atlas.plans:
         raise InputError(f"unknown plan {plan!r}; known plans: {', '.join(atlas.plans)}")
-    win = MainWindow(atlas, settings=settings)
+    win = MainWindow(atlas, settings=settings, panels_after_paint=True)
     if plan:
         win.frame_plan(plan)
     win.show()

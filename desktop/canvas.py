@@ -4,11 +4,13 @@ Mouse and keyboard input on the map goes to the active map tool (``desktop/mapto
 QgsMapTool pattern): pan/select/identify, measure, and whatever later tools register; the canvas
 itself keeps navigation (wheel, arrow keys, animation), hover and rendering.
 
-Speed: the bottom run of visible static layers (the basemap) is cached as an image per view;
-the other layers and the labels are drawn on a copy of it once per (view, scene revision,
-stack revision) into a frame image. While panning / wheel-zooming / animating
-only that frame image is drawn, transformed (fast mode, ~1 ms); when the interaction pauses
-the view is committed and the frame refined.
+Speed — the canvas never blocks: the map is rendered in a worker thread
+(:mod:`planatlas.desktop.render.frames`) into a frame larger than the widget; the newest frame
+is shown shifted and scaled to the current view until the one asked for arrives, and a pan
+over ground already rendered shows the kept frame at once (basemap and labels are not redone).
+While panning / wheel-zooming / animating only a transform changes (fast mode, ~1 ms); when the
+interaction pauses the view is committed. ``wait_for_frame()`` blocks until the frame of the
+current view is shown (tests, screenshots); ``grab()`` waits for it.
 """
 from __future__ import annotations
 
@@ -26,9 +28,9 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from planatlas.desktop.i18n import category_label, tr
 from planatlas.desktop.maptools import TOOLS, MapTool, format_distance
-from planatlas.desktop.render import (
-    HOVER_COLOR, PAPER, MapView, hit_test, lonlat_to_merc, paint_background, paint_labels,
-    paint_layers, renderer_for,
+from planatlas.desktop.render import HOVER_COLOR, PAPER, MapView, hit_test, lonlat_to_merc
+from planatlas.desktop.render.frames import (
+    Frame, FrameRequest, FrameWorker, frame_transform, frame_view, render_frame,
 )
 from planatlas.desktop.state import AtlasState
 
@@ -56,11 +58,15 @@ class MapCanvas(QWidget):
         self.setMinimumSize(200, 150)
         bbox = self._all_bbox()
         self.view: MapView = MapView.fit(bbox, (max(self.width(), 1), max(self.height(), 1)))
-        self._base: QImage | None = None
-        self._base_key = None
-        self._frame: QImage | None = None
-        self._frame_key = None
-        self._pending = QTransform()          # old frame pixels -> screen pixels (fast mode)
+        self._frame: Frame | None = None      # the newest frame (shown, shifted/scaled)
+        self._frames: list[Frame] = []        # a few recent frames, reused when they fit
+        self._base = None                     # (key, image) of the last basemap run
+        self._serial = 0
+        self._asked: tuple | None = None      # (frame view, content key) being rendered
+        self._reqs: list[FrameRequest] = []   # sent to the worker, frame not yet taken
+        self.worker = FrameWorker(self)
+        self.worker.frameReady.connect(self._frame_ready)
+        self._pending = QTransform()          # current view pixels -> screen pixels (fast mode)
         self._refine = QTimer(self)
         self._refine.setSingleShot(True)
         self._refine.timeout.connect(self.commit)
@@ -79,8 +85,8 @@ class MapCanvas(QWidget):
         self._painted = False
         self.stats = {"full_ms": [], "fast_ms": []}
         self._last_tooltip = ""
-        state.layersChanged.connect(self._scene_changed)
-        state.selectionChanged.connect(self._scene_changed)
+        state.layersChanged.connect(self.update)
+        state.selectionChanged.connect(lambda _ids: self.update())
         state.hoverChanged.connect(lambda _f: self.update())
         state.frameRequested.connect(self.frame_bbox)
 
@@ -92,8 +98,9 @@ class MapCanvas(QWidget):
             return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
                     float(b[:, 3].max()))
         bm = s.basemap
-        if bm is not None and len(getattr(bm, "districts", [])):
-            return tuple(float(v) for v in bm.districts.total_bounds)
+        box = bm.total_bounds() if hasattr(bm, "total_bounds") else None
+        if box is not None:
+            return box
         return (73.0, 18.0, 135.0, 54.0)
 
     def sizeHint(self) -> QSize:
@@ -104,7 +111,6 @@ class MapCanvas(QWidget):
         self._anim.stop()
         self._pending = QTransform()
         self.view = view.resized(max(self.width(), 1), max(self.height(), 1))
-        self._frame_key = None
         self.state.set_view(self.view)
         self.viewCommitted.emit(self.view)
         self.update()
@@ -177,92 +183,178 @@ class MapCanvas(QWidget):
             self._pending = QTransform()
             self.update()
             return
+        if abs(t.m11() - 1.0) < 1e-12 and abs(t.m22() - 1.0) < 1e-12:
+            # a pan: whole pixels, so the frame already rendered stays pixel-exact
+            self.set_view(self.view.panned(round(t.dx()), round(t.dy())))
+            return
         c = inv.map(QPointF(self.view.width / 2.0, self.view.height / 2.0))
         cx, cy = self.view.to_map(c.x(), c.y())
         res = min(max(self.view.res / t.m11(), MapView.MIN_RES), MapView.MAX_RES)
         self.set_view(MapView(float(cx), float(cy), res, self.view.width, self.view.height))
 
     # ----------------------------------------------------------------- rendering
-    def _scene_changed(self, *_args) -> None:
-        self._frame_key = None
-        self.update()
-
     def _dpr(self) -> float:
         return max(1.0, float(self.devicePixelRatioF()))
 
-    def render_frame(self) -> QImage:
-        """(Re)build the frame image for the current view; returns it. Timed in stats."""
-        t0 = time.perf_counter()
-        v = self.view
-        dpr = self._dpr()
-        ctx = self.state.render_context()
-        layers = self.stack.visible_layers()
-        n_static = 0
-        while n_static < len(layers) and renderer_for(layers[n_static].kind).static:
-            n_static += 1
-        base_key = (v, dpr, layers[:n_static])
-        if self._base_key != base_key or self._base is None:
-            img = QImage(int(v.width * dpr), int(v.height * dpr), QImage.Format_ARGB32_Premultiplied)
-            img.setDevicePixelRatio(dpr)
-            p = QPainter(img)
-            paint_background(p, v)
-            paint_layers(p, v, ctx, layers[:n_static])
-            p.end()
-            self._base, self._base_key = img, base_key
-        frame = self._base.copy()
-        frame.setDevicePixelRatio(dpr)
-        p = QPainter(frame)
-        paint_layers(p, v, ctx, layers[n_static:])
-        paint_labels(p, v, self.scene, ctx=ctx)
-        p.end()
-        self._frame = frame
-        self._frame_key = self._key()
-        self.stats["full_ms"].append((time.perf_counter() - t0) * 1000)
-        return frame
-
     def _key(self) -> tuple:
-        return (self.view, self.scene.revision, self.stack.revision, self._dpr())
+        """What the map shows, apart from the view."""
+        return (id(self.scene), self.scene.revision, self.stack.revision, self._dpr())
+
+    def _request(self, *, sync: bool = False) -> FrameRequest:
+        fv = frame_view(self.view)
+        self._serial += 1
+        req = FrameRequest(fv, self._key(), self.state.render_context().snapshot(), self._dpr(),
+                           (fv.width * fv.height) / float(self.view.width * self.view.height),
+                           self._base, self._serial)
+        if sync:
+            req.result = render_frame(req)
+            req.done.set()
+            self._take(req)
+        else:
+            self._asked = (fv, req.key)
+            self._reqs.append(req)
+            self.worker.request(req)
+        return req
+
+    def _frame_ready(self, req: FrameRequest) -> None:
+        self._take(req)
+        self.update()
+
+    def _take(self, req: FrameRequest) -> None:
+        if req in self._reqs:
+            self._reqs.remove(req)
+        if req.error is not None:
+            if self._asked is not None and self._asked[0] == req.view:
+                self._asked = None
+            raise req.error
+        f = req.result
+        if f is None or any(g.serial == f.serial for g in self._frames):
+            return
+        self.stats["full_ms"].append(f.ms)
+        if req.base_out is not None:
+            self._base = req.base_out
+        self._frames = [g for g in self._frames if g.key == f.key][-3:] + [f]
+        if self._frame is None or f.serial > self._frame.serial:
+            self._frame = f
+        if self._asked is not None and self._asked[0] == f.view and self._asked[1] == f.key:
+            self._asked = None
+
+    def _good_frame(self) -> Frame | None:
+        """A kept frame that shows the current view as it is now (newest first)."""
+        key = self._key()
+        for f in reversed(self._frames):
+            if f.covers(self.view, key):
+                return f
+        return None
+
+    def _ensure_frame(self) -> Frame | None:
+        """The frame to show for the current view; asks the worker for a new one if none
+        fits (the newest frame is shown meanwhile)."""
+        good = self._good_frame()
+        if good is not None:
+            self._frame = good
+            return good
+        asked = self._asked
+        if asked is None or asked[1] != self._key() or \
+                not Frame(QImage(), asked[0], asked[1]).covers(self.view, self._key()):
+            self._request()
+        return None
+
+    def render_frame(self) -> QImage:
+        """Render the frame of the current view now, in this thread; returns its image."""
+        self._request(sync=True)
+        return self._frame.image
+
+    def wait_for_frame(self, timeout: float = 60.0) -> bool:
+        """Block until the frame of the current view is rendered and installed (tests,
+        screenshots); True if it is."""
+        deadline = time.monotonic() + timeout
+        while self._good_frame() is None and time.monotonic() < deadline:
+            for req in [r for r in self._reqs if r.done.is_set()]:
+                self._take(req)
+            if self._good_frame() is not None:
+                break
+            if not self._reqs:
+                self._asked = None
+                self._ensure_frame()
+            if self._reqs:
+                self._reqs[-1].done.wait(max(0.0, deadline - time.monotonic()))
+        ok = self._good_frame() is not None
+        if ok:
+            self._frame = self._good_frame()
+            self.update()
+        return ok
+
+    def grab(self, *args):
+        """The widget as shown once the frame of the current view is in (see wait_for_frame)."""
+        self.wait_for_frame()
+        return super().grab(*args)
 
     def invalidate(self) -> None:
-        self._frame_key = None
-        self._base_key = None
+        """Forget every kept frame (the data under the scene changed)."""
+        self._frames = []
+        self._base = None
+        self._asked = None
         self.update()
 
     def paintEvent(self, _ev) -> None:
         t0 = time.perf_counter()
         p = QPainter(self)
-        fast = not self._pending.isIdentity() and self._frame is not None
-        if fast:
+        good = None if self.moving else self._ensure_frame()
+        f = good or self._frame
+        exact = good is not None
+        if f is None:
             p.fillRect(self.rect(), PAPER)
-            p.setRenderHint(QPainter.SmoothPixmapTransform, True)
-            p.setTransform(self._pending)
-            p.drawImage(QPointF(0, 0), self._frame)
-            p.resetTransform()
         else:
-            if self._frame_key != self._key() or self._frame is None:
-                self.render_frame()
-            p.drawImage(QPointF(0, 0), self._frame)
-            self._paint_hover(p)
+            t = frame_transform(f.view, self.view) * self._pending
+            if not exact:
+                p.fillRect(self.rect(), PAPER)
+            # a preview: nearest-neighbour scaling keeps a paint of a large frame within a
+            # few milliseconds (smooth scaling of 4 million pixels takes tens of them)
+            p.setRenderHint(QPainter.SmoothPixmapTransform, False)
+            p.setTransform(t)
+            p.drawImage(QPointF(0, 0), f.image)
+            p.resetTransform()
+            if exact:
+                self._paint_hover(p)
         self._paint_overlays(p)
         p.end()
         dt = (time.perf_counter() - t0) * 1000
-        if fast:
+        if not exact:
             self.stats["fast_ms"].append(dt)
-        if not self._painted:
+        if not self._painted and exact:
             self._painted = True
             self.firstPainted.emit()
+            QTimer.singleShot(400, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """The first tooltip of a process costs ~0.3 s (PySide builds enum types): pay it now."""
+        QToolTip.showText(self.mapToGlobal(self.rect().center()), "<b>·</b><br>·", self)
+        QToolTip.hideText()
 
     def _paint_hover(self, p: QPainter) -> None:
+        """A ring round the feature under the mouse, and its precision halo if its position
+        is approximate (drawn here, not in the frame: hovering never re-renders)."""
         fid = self.state.hover
         layer = self.state.feature_layer(fid) if fid else None
         if layer is None:
             return
         x, y = self.scene.screen_position(self.view, fid)
         p.setRenderHint(QPainter.Antialiasing, True)
+        i = self.scene.index[fid]
+        size = float(layer.style.get("size", 10.0))
+        r_halo = self.scene.precision[i] * self.scene.merc_k[i] / self.view.res
+        if self.scene.approx[i] and r_halo > size * 0.6 and not self.scene.sel_mask[i]:
+            c = QColor(HOVER_COLOR)
+            c.setAlpha(120)
+            p.setPen(QPen(c, 1.2, Qt.DotLine))
+            c.setAlpha(30)
+            p.setBrush(c)
+            p.drawEllipse(QPointF(x, y), r_halo, r_halo)
         pen = QPen(QColor(HOVER_COLOR), 2.5)
         p.setPen(pen)
         p.setBrush(Qt.NoBrush)
-        r = float(layer.style.get("size", 10.0)) * 0.5 + 5
+        r = size * 0.5 + 5
         p.drawEllipse(QPointF(x, y), r, r)
 
     def hit_test(self, px: float, py: float) -> list[str]:
@@ -364,7 +456,6 @@ class MapCanvas(QWidget):
         w, h = max(self.width(), 1), max(self.height(), 1)
         if self.view.size != (w, h):
             self.view = self.view.resized(w, h)
-            self._frame_key = None
             self.state.set_view(self.view)
 
     def wheelEvent(self, ev: QWheelEvent) -> None:
@@ -402,14 +493,19 @@ class MapCanvas(QWidget):
             return
         if fid == self._last_tooltip:
             return
-        f = self.state.atlas.features.get(fid)
-        if f is None:                   # a user layer's feature: the identify panel lists it
-            return
         from html import escape
-        cats = "、".join(category_label(c, short=True) for c in f.categories)
-        extra = f" · {tr('status.approximate')} ±{f.precision_m:.0f} m" if f.status != "verified" else ""
-        html = (f"<b>{escape(f.name)}</b><br>{escape(cats)} · {escape(f.district)}"
-                f"{escape(extra)}")
+        f = self.state.atlas.features.get(fid)
+        if f is None:                       # a feature of a columnar layer: its name
+            i = getattr(self.scene, "index", {}).get(fid)
+            if i is None:                   # a user layer's feature: the identify panel lists it
+                return
+            html = f"<b>{escape(str(self.scene.names[i]))}</b>"
+        else:
+            cats = "、".join(category_label(c, short=True) for c in f.categories)
+            extra = f" · {tr('status.approximate')} ±{f.precision_m:.0f} m" \
+                if f.status != "verified" else ""
+            html = (f"<b>{escape(f.name)}</b><br>{escape(cats)} · {escape(f.district)}"
+                    f"{escape(extra)}")
         QToolTip.showText(ev.globalPosition().toPoint(), html, self)
         self._last_tooltip = fid
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QColorDialog, QHBoxLayout, QInputDialog, QLabel, QMenu, QPushButton, QSplitter,
-    QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox, QColorDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QMenu, QPushButton,
+    QScrollArea, QSplitter, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from planatlas.desktop.i18n import language, plan_name, tr
@@ -76,16 +76,27 @@ class LayersPanel(QWidget):
         tl.addLayout(btns)
         split = QSplitter(Qt.Vertical)
         split.addWidget(top)
+        # the legend scrolls when its entries need more room than the splitter gives it, so
+        # restyled rows (which name their plans) are never cut off
+        self.halos = QCheckBox()
+        self.halos.toggled.connect(self._toggle_halos)
         leg = QWidget()
         ll = QVBoxLayout(leg)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addWidget(self.legend_title)
         ll.addWidget(self.legend)
+        ll.addWidget(self.halos)
         ll.addStretch(1)
-        split.addWidget(leg)
+        self.legend_scroll = QScrollArea()
+        self.legend_scroll.setWidgetResizable(True)
+        self.legend_scroll.setFrameShape(QFrame.NoFrame)
+        self.legend_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.legend_scroll.setWidget(leg)
+        split.addWidget(self.legend_scroll)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([380, 260])
+        self.split = split
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(split)
@@ -136,6 +147,7 @@ class LayersPanel(QWidget):
         self.btn_up.setToolTip(tr("layers.up"))
         self.btn_down.setToolTip(tr("layers.down"))
         self.legend_title.setText(tr("layers.legend"))
+        self.halos.setText(tr("legend.halos"))
         self._updating = False
         self.sync()
         if current in self.items or current in self.group_items:
@@ -198,8 +210,38 @@ class LayersPanel(QWidget):
             h.addWidget(lab, 1)
             self.legend_box.addWidget(row)
         self.legend_entries = [t for _pm, t in entries]
+        plan_layers = self.state.stack.find(kind="plan_category")
+        self.halos.setVisible(bool(plan_layers) and bool(self.state.scene.approx.any()))
+        self._fit_legend()
+        on = bool(plan_layers) and all(la.style.get("halos") for la in plan_layers)
+        if self.halos.isChecked() != on:
+            self.halos.blockSignals(True)
+            self.halos.setChecked(on)
+            self.halos.blockSignals(False)
+
+    def _fit_legend(self) -> None:
+        """Give the legend the height its rows need, as far as the layer tree can spare
+        (160 px stay with the tree); beyond that the legend scrolls."""
+        split = getattr(self, "split", None)
+        if split is None:
+            return
+        need = self.legend_scroll.widget().sizeHint().height() + 4
+        tree_h, leg_h = split.sizes()
+        total = tree_h + leg_h
+        if total > 0 and need > leg_h:
+            leg_h = max(leg_h, min(need, total - 160))
+            split.setSizes([total - leg_h, leg_h])
 
     # ------------------------------------------------------------------ interaction
+    def _toggle_halos(self, on: bool) -> None:
+        """Precision halos of every approximate position on (or off) in all plan layers."""
+        self.set_halos([la.id for la in self.state.stack.find(kind="plan_category")], on)
+
+    def set_halos(self, layer_ids, on: bool) -> None:
+        with self.state.stack.batch():
+            for layer_id in layer_ids:
+                self.state.set_layer_style(layer_id, halos=bool(on))
+
     def _current_key(self) -> str | None:
         it = self.tree.currentItem() if hasattr(self, "items") else None
         data = it.data(0, ROLE_KEY) if it is not None else None
@@ -265,6 +307,11 @@ class LayersPanel(QWidget):
                 m.addAction(tr("layers.color"), lambda: self._pick_color(data[1]))
             if "size" in style:
                 m.addAction(tr("layers.size"), lambda: self._pick_size(data[1]))
+            if "halos" in style:
+                a = m.addAction(tr("layers.halos"))
+                a.setCheckable(True)
+                a.setChecked(bool(style["halos"]))
+                a.toggled.connect(lambda on, lid=data[1]: self.set_halos([lid], on))
             m.addAction(tr("layers.opacity"), lambda: self._pick_opacity(data[1]))
         m.addAction(tr("layers.up"), lambda: self.move_current(+1))
         m.addAction(tr("layers.down"), lambda: self.move_current(-1))

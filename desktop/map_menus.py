@@ -101,6 +101,8 @@ def map_context_menu(canvas, pos: QPointF, global_pos: QPoint) -> QMenu:
                 canvas.set_tool(name)
             canvas.active_tool.add_point(lon, lat)
         a.triggered.connect(start)
+    if hasattr(win, "editing"):                 # a place of the user's own: edit, move, delete
+        win.editing.context_actions(menu, pos)
     if hasattr(win, "add_bookmark_dialog"):
         menu.addSeparator()
         b = menu.addAction(tr("map.bookmark_here"))

@@ -13,7 +13,6 @@ polygon: geodesic area and perimeter).
 """
 from __future__ import annotations
 
-from pyproj import Geod
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen
 
@@ -22,7 +21,15 @@ from planatlas.desktop.render import HOVER_COLOR, ids_in_rect
 __all__ = ["MapTool", "PanTool", "MeasureTool", "AreaTool", "TOOLS", "register_tool",
            "format_distance", "format_area", "geodesic_length", "geodesic_area"]
 
-_GEOD = Geod(ellps="WGS84")
+_GEOD = None          # pyproj.Geod(ellps="WGS84"), made on first use (pyproj is not needed to start)
+
+
+def _geod():
+    global _GEOD
+    if _GEOD is None:
+        from pyproj import Geod
+        _GEOD = Geod(ellps="WGS84")
+    return _GEOD
 
 
 def geodesic_length(lonlats) -> float:
@@ -30,7 +37,7 @@ def geodesic_length(lonlats) -> float:
     pts = list(lonlats)
     if len(pts) < 2:
         return 0.0
-    return float(_GEOD.line_length([q[0] for q in pts], [q[1] for q in pts]))
+    return float(_geod().line_length([q[0] for q in pts], [q[1] for q in pts]))
 
 
 def geodesic_area(lonlats) -> tuple[float, float]:
@@ -38,7 +45,7 @@ def geodesic_area(lonlats) -> tuple[float, float]:
     pts = list(lonlats)
     if len(pts) < 3:
         return 0.0, geodesic_length(pts + pts[:1]) if len(pts) == 2 else 0.0
-    area, perimeter = _GEOD.polygon_area_perimeter([q[0] for q in pts], [q[1] for q in pts])
+    area, perimeter = _geod().polygon_area_perimeter([q[0] for q in pts], [q[1] for q in pts])
     return abs(float(area)), float(perimeter)
 
 

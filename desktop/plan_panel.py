@@ -159,6 +159,26 @@ class PlanPanel(QWidget):
         self.tabs.setTabText(1, tr("plan.targets"))
         self.targets.retranslate()
 
+    def reload_plans(self) -> None:
+        """The atlas' plans changed (an import, an undone import) or their links did (a place
+        put on the map): refill the plan box and redraw the shown plan."""
+        plans = self.state.atlas.plans
+        current = self.plan_id if self.plan_id in plans else next(iter(plans), "")
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for pid, plan in plans.items():
+            self.combo.addItem(plan.title, pid)
+        self.combo.blockSignals(False)
+        self.plan_id = ""
+        if current:
+            self.show_plan(current)
+            if self.state.clause.split(":", 1)[0] == current:
+                self.show_clause(self.state.clause)
+        else:
+            self.tree.clear()
+            self.source.set_lines([])
+            self.targets.set_targets([])
+
     def show_plan(self, pid: str) -> None:
         if not pid or pid == self.plan_id:
             return

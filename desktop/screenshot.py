@@ -38,12 +38,29 @@ def grab_window(win, size: tuple[int, int]):
     return win.grab().toImage()
 
 
+def _show_panel(win, panel: str | None, plan: str | None) -> None:
+    if not panel:
+        return
+    if panel not in win.docks:
+        raise ValueError(f"unknown panel {panel!r} (known: {', '.join(win.docks)})")
+    if panel == "unlocated" and hasattr(win, "editing"):
+        if plan is not None:
+            win.editing.panel.set_plan(plan)
+        win.editing.show_dock()
+    else:
+        win.docks[panel].show()
+        win.docks[panel].raise_()
+
+
 def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
-               layers=(), project: str | None = None) -> None:
+               layers=(), project: str | None = None, panel: str | None = None,
+               tool: str | None = None,
+               extent: tuple[float, float, float, float] | None = None) -> None:
     """Render the main window of ``size`` (w, h) to PNG ``out``: with ``project`` (a project
     file) opened and ``layers`` (files) added, framed on plan ``plan`` — or, without one, on
     the project's extent or the last layer added; with none of them, the window as a first
-    start shows it."""
+    start shows it. ``extent`` (a WGS-84 box) is shown instead; ``panel`` brings that dock to
+    the front (its plan-specific view on ``plan``), ``tool`` makes that map tool active."""
     w, h = (int(size[0]), int(size[1]))
     if not (200 <= w <= 10000 and 150 <= h <= 10000):
         raise ValueError(f"screenshot size must be between 200x150 and 10000x10000, got {w}x{h}")
@@ -82,6 +99,17 @@ def screenshot(plan: str | None, size: tuple[int, int], out: str, *, atlas=None,
                     print(f"planatlas screenshot: {err}", file=sys.stderr)
                 if added and plan is None and not project:
                     win.user_layers.zoom_to_layer(added[-1].id)
+            if extent is not None:
+                win.state.frame(extent)
+            _show_panel(win, panel, plan)
+            if tool:
+                from planatlas.desktop.maptools import TOOLS
+                if tool not in TOOLS:
+                    raise ValueError(f"unknown map tool {tool!r} (known: {', '.join(TOOLS)})")
+                if tool == "move" and hasattr(win, "editing"):
+                    win.editing.start_moving()          # also checks its toolbar button
+                else:
+                    win.set_map_tool(tool)
             app.processEvents()
             win.canvas.commit()
             win.user_layers.wait_tiles()      # online basemaps: cached, fetched or marked missing

@@ -92,6 +92,7 @@ class FeedWorker(QObject):
 class StoreLink(QObject):
     opsApplied = Signal(list)                # operations now on the map (own and others')
     conflictShown = Signal(object)           # the ConflictDialog
+    refused = Signal(str)                    # a write or undo the store refused: its reason
 
     def __init__(self, window, *, live: bool | None = None):
         super().__init__(window)
@@ -103,6 +104,7 @@ class StoreLink(QObject):
         self._startup = dict(window.atlas.features)
         self._shipped: dict[str, Any] | None = None
         self.last_conflict = None
+        self.last_refusal = ""
         if getattr(window.atlas, "versions", None) is None:
             window.atlas.versions = {}
 
@@ -188,6 +190,7 @@ class StoreLink(QObject):
 
         atlas = self.win.atlas
         changed, structural, notes = [], False, []
+        relink = False
         for op in ops:
             if op.kind == "snapshot":              # after an offline spell: placed features gone since
                 live = {it.id for it in op.items if it.entity == "feature"}
@@ -197,11 +200,14 @@ class StoreLink(QObject):
             n = 0
             for it in op.items:
                 if it.entity == "plan":
-                    notes.append(f"{op.user} {op.summary}")
+                    structural |= self._apply_plan(it)
+                    if op.client != getattr(self._store, "client", None):
+                        notes.append(f"{op.user} {op.summary}")
                     continue
                 atlas.versions[it.id] = it.version
                 meta = {"changed_by": op.user, "changed_at": op.created_at}
                 if it.entity == "feature":
+                    relink = True
                     if it.after is None:
                         structural |= atlas.features.pop(it.id, None) is not None
                     else:
@@ -218,8 +224,10 @@ class StoreLink(QObject):
                 n += 1
             if op.kind != "snapshot" and op.client != getattr(self._store, "client", None):
                 notes.append(tr("store.live", who=op.user, what=op.summary, n=n))
+        if (relink or structural) and hasattr(atlas, "relink"):
+            atlas.relink()                 # placed, renamed, deleted: the clauses follow at once
         if structural:
-            self._rebuild_scene()
+            self.rebuild_scene()
         elif changed:
             self.win.state.scene.replace_features(changed)
         self.win.site_panel.refresh_rows()
@@ -229,18 +237,41 @@ class StoreLink(QObject):
             self.win.statusBar().showMessage(" · ".join(notes[-3:]), 15000)
         self.opsApplied.emit(ops)
 
-    def _rebuild_scene(self) -> None:
-        """Features were added or removed: a new scene; the layer stack (visibility, styles,
-        order) is kept, and gains the layers of a plan it did not have."""
+    def _apply_plan(self, item) -> bool:
+        """An imported plan arrived (an import, its redo, a colleague's) or left (undone,
+        removed): the atlas gains or loses it. True if the atlas changed."""
+        atlas = self.win.atlas
+        if not hasattr(atlas, "add_plan"):
+            return False
+        if item.after is None:
+            return atlas.remove_plan(item.id) is not None
+        from planatlas.layers.catalog import stored_plan
+        from planatlas.layers.store.geom import BadValue
+
+        try:
+            atlas.add_plan(stored_plan(self.store, item.id, item.after))
+        except (PlanAtlasError, BadValue) as exc:
+            self.win.statusBar().showMessage(f"{item.id}: {exc}", 15000)
+            return False
+        return True
+
+    def rebuild_scene(self) -> None:
+        """Features or plans were added or removed: a new scene; the layer stack (visibility,
+        styles, order) is kept, gains the layers of a plan it did not have and loses those of
+        a plan that is gone."""
         from planatlas.desktop.render import MapScene
 
         old = self.win.state.scene
         new = MapScene.from_atlas(self.win.atlas)
         new.set_selection(old.selection)
         stack = self.win.state.stack
-        for layer in new.default_stack():
-            if layer.id not in stack:
-                stack.add(layer)
+        with stack.batch():
+            for layer in new.default_stack():
+                if layer.id not in stack:
+                    stack.add(layer)
+            for layer in list(stack):
+                if layer.kind == "plan_category" and layer.source.get("plan") not in new.plans:
+                    stack.remove(layer.id)
         self.win.state.scene = new
         self.win.canvas.scene = new
         self.win.layers_panel.rebuild()
@@ -252,27 +283,39 @@ class StoreLink(QObject):
         m.endResetModel()
 
     # ------------------------------------------------------------------ edits from the window
-    def _write(self, fn, *args, retry=None, **kwargs):
+    def _write(self, fn, *args, retry=None, refuse_conflicts=False, **kwargs):
         from planatlas.layers.store import ConflictError
 
         try:
             op = fn(*args, **kwargs)
         except ConflictError as exc:
-            self._conflict(exc, retry)
+            if refuse_conflicts:                    # an undo/redo: say why, nothing to choose
+                self.apply_ops([self._theirs(c) for c in exc.conflicts])
+                self._refuse(str(exc))
+            else:
+                self._conflict(exc, retry)
             return None
         except PlanAtlasError as exc:
-            from PySide6.QtCore import Qt
-            from PySide6.QtWidgets import QMessageBox
-            box = QMessageBox(QMessageBox.Warning, "PlanAtlas", str(exc), parent=self.win)
-            box.setTextFormat(Qt.PlainText)
-            box.open()
+            self._refuse(str(exc))
             return None
         self.apply_ops([op])
         return op
 
+    def _refuse(self, reason: str) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
+        self.last_refusal = reason
+        box = QMessageBox(QMessageBox.Warning, "PlanAtlas", tr("store.refused", why=reason), parent=self.win)
+        box.setTextFormat(Qt.PlainText)
+        box.open()
+        self.refusal_box = box
+        self.refused.emit(reason)
+
     def place(self, name: str, geometry, plan: str, category: str, precision_m: float = 50.0,
-              source: str = "placed on the map"):
-        return self._write(self.store.place_feature, name, geometry, plan, category, precision_m, source)
+              source: str = "placed on the map", *, aliases=None):
+        return self._write(self.store.place_feature, name, geometry, plan, category, precision_m, source,
+                           aliases=aliases)
 
     def move(self, feature_id: str, geometry, *, base_version: int | None = None):
         base = self.win.atlas.versions.get(feature_id, 0) if base_version is None else base_version
@@ -280,15 +323,22 @@ class StoreLink(QObject):
                            name=getattr(self.win.atlas.features.get(feature_id), "name", None),
                            retry=lambda v: self.move(feature_id, geometry, base_version=v))
 
-    def delete(self, feature_id: str):
-        base = self.win.atlas.versions.get(feature_id, 0)
-        return self._write(self.store.delete_feature, feature_id, base_version=base)
+    def edit(self, feature_id: str, *, base_version: int | None = None, **changes):
+        """Change name, aliases, category, precision_m … of a placed feature."""
+        base = self.win.atlas.versions.get(feature_id, 0) if base_version is None else base_version
+        return self._write(self.store.edit_feature, feature_id, base_version=base,
+                           retry=lambda v: self.edit(feature_id, base_version=v, **changes), **changes)
+
+    def delete(self, feature_id: str, *, base_version: int | None = None):
+        base = self.win.atlas.versions.get(feature_id, 0) if base_version is None else base_version
+        return self._write(self.store.delete_feature, feature_id, base_version=base,
+                           retry=lambda v: self.delete(feature_id, base_version=v))
 
     def undo(self):
-        return self._write(self._undo_redo, False)
+        return self._write(self._undo_redo, False, refuse_conflicts=True)
 
     def redo(self):
-        return self._write(self._undo_redo, True)
+        return self._write(self._undo_redo, True, refuse_conflicts=True)
 
     def _undo_redo(self, redo: bool):
         """The store's undo/redo; the returned record's items hold the states now current."""

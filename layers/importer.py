@@ -19,12 +19,12 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from .errors import Cancelled, InputError
 from .locate import Location, locate_all, region_unit
 from .model import Plan, Region
 from .period import PeriodGuess, infer_period
 from .plan import guess_title, parse_plan_text
-from .recognise import PlaceMention, recognise_plan
+from .recognise import PlaceMention, recognise_plan, warm_up
 from .text import decode, split_lines
 
 __all__ = ["MAX_BYTES", "SourceText", "read_source", "PlanPreview", "preview_plan", "guess_issuer"]
@@ -211,12 +211,29 @@ def _best_region(guesses: list[dict]) -> Region:
     return Region(g["province"], g["city"], g["county"], g["adcode"])
 
 
+def _stepper(progress, cancel):
+    """``step(fraction, stage)``: report progress, raise Cancelled when asked to stop."""
+    def step(fraction: float, stage: str) -> None:
+        if cancel is not None and cancel():
+            raise Cancelled(f"import preview cancelled ({stage})")
+        if progress is not None:
+            progress(min(1.0, max(0.0, fraction)), stage)
+    return step
+
+
 def preview_plan(source: str | Path | bytes, *, name: str | None = None, plan_id: str = "preview",
                  title: str | None = None, issuer: str | None = None, issued: str | None = None,
                  period: tuple[int, int] | None = None, region: Region | None = None,
-                 features: list | None = None) -> PlanPreview:
-    """Read and analyse a plan file; nothing is written.  Given values override the guesses."""
+                 features: list | None = None, progress=None, cancel=None) -> PlanPreview:
+    """Read and analyse a plan file; nothing is written.  Given values override the guesses.
+
+    ``progress(fraction, stage)`` is called as the work goes on (stages: ``read``, ``parse``,
+    ``region``, ``segmenter``, ``places``, ``locate``); ``cancel()`` returning True stops it with
+    :class:`~planatlas.layers.errors.Cancelled`."""
+    step = _stepper(progress, cancel)
+    step(0.0, "read")
     src = read_source(source, name)
+    step(0.05, "parse")
     lines = split_lines(src.text)
     guessed_title = title or guess_title(lines)
     g_issuer, g_issued = guess_issuer(lines)
@@ -224,15 +241,18 @@ def preview_plan(source: str | Path | bytes, *, name: str | None = None, plan_id
     pg = infer_period(src.text, guessed_title, int(issued[:4]) if issued[:4].isdigit() else None)
     if period is not None:
         pg = PeriodGuess(period[0], period[1], None, "given")
+    step(0.1, "region")
     regions = _region_guesses(guessed_title, src.text)
     use_region = region or _best_region(regions)
+    step(0.15, "parse")
     plan = parse_plan_text(src.text, plan_id, encoding=src.encoding, path=src.name, title=guessed_title,
                            issuer=issuer if issuer is not None else g_issuer, issued=issued,
                            period=pg.as_tuple() if pg else (0, 0), region=use_region, origin="user")
     preview = PlanPreview(source=src.name, kind=src.kind, encoding=src.encoding, title=plan.title,
                           issuer=plan.issuer, issued=plan.issued, period=pg, period_required=pg is None,
                           regions=regions, region=use_region, plan=plan, text=src.text)
-    preview.places = found_places(plan, features)
+    preview.places = found_places(plan, features, progress=lambda f, st: step(0.2 + 0.8 * f, st),
+                                  cancel=cancel)
     return preview
 
 
@@ -241,12 +261,19 @@ def _region_guesses(title: str, text: str) -> list[dict]:
     return guess_region(title, text)
 
 
-def found_places(plan: Plan, features: list | None = None) -> list[FoundPlace]:
-    """The recognised places of ``plan`` with how each would be located (see :mod:`locate`)."""
+def found_places(plan: Plan, features: list | None = None, *, progress=None,
+                 cancel=None) -> list[FoundPlace]:
+    """The recognised places of ``plan`` with how each would be located (see :mod:`locate`);
+    ``progress(fraction, stage)`` and ``cancel()`` as in :func:`preview_plan`."""
+    step = _stepper(progress, cancel)
     if features is None:
         from .gazetteer import load_features
         features = load_features()
-    mentions = recognise_plan(plan)
+    step(0.0, "segmenter")
+    warm_up()
+    step(0.1, "places")
+    mentions = recognise_plan(plan, progress=lambda f: step(0.1 + 0.8 * f, "places"), cancel=cancel)
+    step(0.9, "locate")
     texts: dict[tuple[str, int | None], str] = {}
     for c in plan.clauses:
         texts[(c.id, None)] = c.text
@@ -255,4 +282,5 @@ def found_places(plan: Plan, features: list | None = None) -> list[FoundPlace]:
     r = plan.region
     unit = region_unit(r.province, r.city, r.district, r.adcode)
     locations = locate_all(mentions, texts, features, unit)
+    step(1.0, "locate")
     return [FoundPlace(m, loc) for m, loc in zip(mentions, locations)]

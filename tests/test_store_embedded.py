@@ -306,12 +306,13 @@ def test_old_schema_is_migrated(tmp_path, data_dir, pts, capsys):
     con.execute("DROP TABLE sync_queue")
     con.execute("DROP TABLE layer_styles")
     con.execute("DELETE FROM gpkg_contents WHERE table_name = 'layer_styles'")
+    con.execute("ALTER TABLE features DROP COLUMN aliases")
     con.execute("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
     con.commit()
     con.close()
     store.reset()
     assert cli_main(["store", "migrate"]) == 0
-    assert "schema 1 → 2" in capsys.readouterr().out
+    assert "schema 1 → 3" in capsys.readouterr().out
     assert cli_main(["store", "migrate"]) == 0
     assert "nothing to migrate" in capsys.readouterr().out
 

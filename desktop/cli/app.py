@@ -117,7 +117,12 @@ def _size(text: str) -> tuple[int, int]:
 def cmd_screenshot(args) -> int:
     from planatlas.desktop.screenshot import screenshot
 
-    screenshot(args.plan, _size(args.size), args.out, layers=args.layer, project=args.project)
+    extent = None
+    if args.extent:
+        from planatlas.desktop.export_map import parse_extent
+        extent = parse_extent(args.extent)
+    screenshot(args.plan, _size(args.size), args.out, layers=args.layer, project=args.project,
+               panel=args.panel, tool=args.tool, extent=extent)
     print(args.out)
     return 0
 
@@ -138,4 +143,9 @@ def register(sub) -> None:
     add_data_options(p)
     p.add_argument("--size", default="1600x1000", help="WIDTHxHEIGHT in pixels")
     p.add_argument("--out", required=True, help="output .png")
+    p.add_argument("--panel", help="bring this dock to the front (layers, search, feature, plan, "
+                                   "sites, unlocated)")
+    p.add_argument("--tool", help="make this map tool active (pan, measure, move …)")
+    p.add_argument("--extent", metavar="MINLON,MINLAT,MAXLON,MAXLAT",
+                   help="show this WGS-84 box instead of the plan's area")
     p.set_defaults(func=cmd_screenshot)

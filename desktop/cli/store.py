@@ -78,6 +78,9 @@ def cmd_place(args) -> int:
                          f"{', '.join(f for f, _ in same)}; say which with --id")
     if same:
         fid, rec = same[0]
+        if args.alias:
+            raise InputError(f"{rec['name']} is already placed ({fid}): 'planatlas place' moves it; "
+                             f"aliases of a placed feature are edited in the app (Edit › Edit place…)")
         op = store.move_feature(fid, point, base_version=args.if_version,
                                 precision_m=args.precision_m, source=args.source)
         return _print_op(args, op, f"moved {rec['name']} ({fid}) to {lon:.6f},{lat:.6f} WGS-84 — "
@@ -87,7 +90,7 @@ def cmd_place(args) -> int:
     op = store.place_feature(args.name, point, args.plan, args.category,
                              args.precision_m if args.precision_m is not None else 50.0,
                              args.source or "placed on the command line", crs=crs_note,
-                             feature_id=args.id)
+                             feature_id=args.id, aliases=args.alias or None)
     return _print_op(args, op, f"placed {args.name} as {op.ids[0]} at {lon:.6f},{lat:.6f} WGS-84"
                                + ("" if args.crs == "wgs84" else f" (converted from {args.crs})")
                                + f" — operation {op.op_id} (undo: planatlas undo)")
@@ -246,6 +249,8 @@ def register(sub) -> None:
     p.add_argument("--precision-m", type=float, help="position precision in metres (default 50)")
     p.add_argument("--source", help="where the position comes from (default: placed on the command line)")
     p.add_argument("--id", help="feature id (default: generated)")
+    p.add_argument("--alias", action="append", metavar="NAME",
+                   help="another name the plans use for it (repeatable; links those mentions too)")
     p.add_argument("--if-version", type=int, metavar="N",
                    help="only if the feature is still at version N (else: conflict, exit 1)")
     p.add_argument("--json", action="store_true")

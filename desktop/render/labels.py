@@ -30,11 +30,13 @@ def label_font(px_size: float, *, bold: bool = False, spacing: float = 0.0) -> Q
 
 
 class _Grid:
-    """Greedy label collision grid (rectangles in pixels)."""
+    """Greedy label collision grid (rectangles in pixels). A rectangle may carry a rank (a
+    reserved symbol: the label rank of its feature); ``free(r, below=k)`` then ignores the
+    symbols ranked k or later."""
 
     def __init__(self, cell: float = 48.0):
         self.cell = cell
-        self.cells: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+        self.cells: dict[tuple[int, int], list[tuple[float, float, float, float, float]]] = {}
 
     def _keys(self, r):
         c = self.cell
@@ -42,16 +44,18 @@ class _Grid:
             for gy in range(int(r[1] // c), int(r[3] // c) + 1):
                 yield (gx, gy)
 
-    def free(self, r) -> bool:
+    def free(self, r, below: float | None = None) -> bool:
         for k in self._keys(r):
             for o in self.cells.get(k, ()):
                 if r[0] < o[2] and r[2] > o[0] and r[1] < o[3] and r[3] > o[1]:
-                    return False
+                    if below is None or o[4] < below:
+                        return False
         return True
 
-    def add(self, r) -> None:
+    def add(self, r, rank: float = -1.0) -> None:
+        rec = (r[0], r[1], r[2], r[3], rank)
         for k in self._keys(r):
-            self.cells.setdefault(k, []).append(r)
+            self.cells.setdefault(k, []).append(rec)
 
 
 @dataclass
@@ -83,19 +87,31 @@ class LabelPlacer:
     def full(self) -> bool:
         return self.count >= self.max_labels
 
-    def reserve(self, rect: tuple[float, float, float, float]) -> None:
-        """Keep labels off ``rect`` (e.g. a symbol)."""
-        self.grid.add(rect)
+    def reserve(self, rect: tuple[float, float, float, float], rank: float = -1.0) -> None:
+        """Keep labels off ``rect`` (e.g. a symbol); a label tried with ``over=k`` may cover
+        the rectangles reserved with a rank of k or more (less important symbols)."""
+        self.grid.add(rect, rank)
 
     def try_place(self, font: QFont, candidates, tw: float, th: float, text: str, color: QColor,
                   halo: QColor, *, opacity: float = 1.0, under: bool = False,
-                  counted: bool = True) -> bool:
+                  counted: bool = True, force: bool = False, over: float | None = None) -> bool:
         """Put ``text`` (``tw × th`` px) at the first free top-left candidate inside the view;
-        ``under`` draws it beneath the labels placed so far."""
+        ``under`` draws it beneath the labels placed so far. ``over=k``: where every candidate
+        is blocked, it may cover the symbols reserved with rank k or more (an important place
+        over lesser ones). ``force`` places it at its first candidate (moved inside the view)
+        even where it overlaps, e.g. a selected feature's name, which must never be hidden."""
         pad, W, H = self.pad, self.view.width, self.view.height
-        for lx, ly in candidates:
+        spots = [(lx, ly, False, None) for lx, ly in candidates]
+        if over is not None:
+            spots += [(lx, ly, False, over) for lx, ly in candidates]
+        if force and candidates:
+            lx, ly = candidates[0]
+            spots.append((min(max(lx, pad), W - tw - pad), min(max(ly, pad), H - th - pad), True,
+                          None))
+        for lx, ly, forced, below in spots:
             rr = (lx - pad, ly - pad, lx + tw + pad, ly + th + pad)
-            if rr[0] < 0 or rr[1] < 0 or rr[2] > W or rr[3] > H or not self.grid.free(rr):
+            if not forced and (rr[0] < 0 or rr[1] < 0 or rr[2] > W or rr[3] > H
+                               or not self.grid.free(rr, below)):
                 continue
             self.grid.add(rr)
             label = _Label(font, lx, ly, text, color, halo, opacity)
@@ -133,6 +149,8 @@ def draw_labels(painter: QPainter, placer: LabelPlacer, ctx: RenderContext) -> N
         dev = painter.device()
         dpr = float(dev.devicePixelRatioF()) if dev is not None else 1.0
         hw = 3.0 * scale
+        ctx.scene.prepare_labels([(lb.text, lb.font, lb.color, lb.halo) for lb in placer.placed],
+                                 hw, dpr)
         for lb in placer.placed:
             img = ctx.scene.label_sprite(lb.text, lb.font, lb.color, lb.halo, hw, dpr)
             if lb.opacity != painter.opacity():

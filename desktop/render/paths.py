@@ -4,14 +4,13 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import shapely
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainterPath, QPolygonF
 
-from .view import lonlat_to_merc
+from planatlas.layers.columns import project
 
-__all__ = ["qpolygon", "geom_path", "project_geoms"]
+__all__ = ["qpolygon", "geom_path", "project_geoms", "rings_of"]
 
 
 def qpolygon(coords: np.ndarray) -> QPolygonF:
@@ -48,12 +47,40 @@ def geom_path(geom) -> QPainterPath:
 
 def project_geoms(geoms: Sequence) -> np.ndarray:
     """shapely geometries lon/lat -> EPSG:3857, all coordinates in one pyproj call."""
-    arr = np.asarray(list(geoms), dtype=object)
-    if len(arr) == 0:
-        return arr
+    return project(list(geoms))
 
-    def fn(c: np.ndarray) -> np.ndarray:
-        x, y = lonlat_to_merc(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
 
-    return shapely.transform(arr, fn)
+def rings_of(geoms) -> list[list[QPolygonF]]:
+    """For each geometry, its rings (areas: exterior counter-clockwise, holes clockwise, so
+    a winding fill unites overlapping areas and keeps holes) or lines, as QPolygonF — all
+    coordinates fetched in one shapely call."""
+    import shapely
+    geoms = np.asarray(geoms, dtype=object)
+    out: list[list[QPolygonF]] = [[] for _ in range(len(geoms))]
+    if not len(geoms):
+        return out
+    geoms = shapely.orient_polygons(geoms, exterior_cw=False)
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    is_area = shapely.get_type_id(parts) == 3
+    pieces = [parts[~is_area]]
+    owner = [part_of[~is_area]]
+    if is_area.any():
+        ext = shapely.get_exterior_ring(parts[is_area])
+        pieces.append(ext)
+        owner.append(part_of[is_area])
+        n_int = shapely.get_num_interior_rings(parts[is_area])
+        if n_int.any():
+            holes, hole_of = shapely.get_rings(parts[is_area], return_index=True)
+            keep = np.ones(len(holes), dtype=bool)
+            first = np.r_[0, np.cumsum(n_int + 1)[:-1]]
+            keep[first] = False                    # get_rings lists the exterior first
+            pieces.append(holes[keep])
+            owner.append(part_of[is_area][hole_of[keep]])
+    lines = np.concatenate(pieces)
+    who = np.concatenate(owner)
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    bounds = np.searchsorted(idx, np.arange(len(lines) + 1))
+    for k, (a, b) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
+        if b > a:
+            out[int(who[k])].append(qpolygon(coords[a:b]))
+    return out

@@ -41,21 +41,32 @@ def is_raster(painter: QPainter) -> bool:
 class RenderContext:
     """What renderers share for one drawing: the data, the stack, symbol scale, language.
 
-    ``selection=False`` draws no selection or hover highlight (page exports)."""
+    ``selection=False`` draws no selection or hover highlight (page exports). :meth:`snapshot`
+    freezes the stack and the selection for a drawing in another thread."""
     scene: MapScene
     stack: LayerStack
     scale: float = 1.0
     lang: str = "zh"
     selection: bool = True
     cache: dict = field(default_factory=dict)        # per-drawing values (e.g. ownership)
+    frozen: tuple | None = None                      # (selection mask, highlight) of a snapshot
 
     @property
     def sel_mask(self) -> np.ndarray:
-        return self.scene.sel_mask if self.selection else np.zeros(len(self.scene.ids), dtype=bool)
+        if not self.selection:
+            return np.zeros(len(self.scene.ids), dtype=bool)
+        return self.frozen[0] if self.frozen is not None else self.scene.sel_mask
 
     @property
     def highlight(self) -> str | None:
-        return self.scene.highlight if self.selection else None
+        if not self.selection:
+            return None
+        return self.frozen[1] if self.frozen is not None else self.scene.highlight
+
+    def snapshot(self) -> "RenderContext":
+        """A copy that keeps drawing today's stack and selection whatever changes later."""
+        return RenderContext(self.scene, self.stack.copy(), self.scale, self.lang,
+                             self.selection, {}, (self.scene.sel_mask, self.scene.highlight))
 
 
 @dataclass

@@ -1,34 +1,43 @@
 """The projected map data, built once and shared by every renderer.
 
-``MapScene`` holds the thematic features as columnar arrays — kind, anchor point, bounds,
-precision, … projected to Web Mercator in one vectorised pyproj call — with a membership matrix
-``member[feature, column]`` over the (plan, category) columns (a feature can be in several
-plans and categories), the projected basemap records, the selection and hover highlight, and the
-drawing caches (paths, sprites, label images). Which columns are shown, in which order and
-style, is the layer stack's business: :meth:`MapScene.ownership` resolves it.
+``MapScene`` holds the thematic features in the columnar store
+(:class:`planatlas.layers.columns.FeatureColumns`: kind, anchor point, bounds, precision, …
+projected to Web Mercator in one vectorised pyproj call, with a bulk spatial index) and a
+membership matrix ``member[feature, column]`` over the (plan, category) columns (a feature can
+be in several plans and categories), the projected basemap records, the selection and hover
+highlight, and the drawing caches (paths, sprites, label images). Which columns are shown, in
+which order and style, is the layer stack's business: :meth:`MapScene.ownership` resolves it.
+
+Build it from curated features (``MapScene(features)`` / :meth:`from_atlas`) or straight from
+columns (:meth:`from_columns`, e.g. a million points read from a GeoPackage): both end in the
+same arrays. Renderers may run in a worker thread; they take :attr:`lock` while painting.
 """
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainterPath
 
+from planatlas.layers.columns import Categorical, FeatureColumns
 from planatlas.layers.model import CATEGORIES, Feature
 from planatlas.layers.stack import plan_ids, standard_stack
 
-from .paths import geom_path, project_geoms
-from .symbols import make_sprite
+from .label_images import label_images
+from .paths import geom_path, rings_of
+from .records import GdfTable, IdIndex, Ids, basemap_records, char_counts, plan_areas_of
+from .symbols import make_halo, make_sprite
 from .view import MapView
 
-__all__ = ["MapScene", "Ownership"]
+__all__ = ["MapScene", "Ownership", "tier_rank"]
 
 
-def _tier_rank(tier: str | None) -> int:
+def tier_rank(tier: str | None) -> int:
     if not tier:
         return 4
     t = str(tier).lower()
@@ -59,22 +68,27 @@ class MapScene:
     def __init__(self, features: Iterable[Feature] = (), *, basemap: Any = None,
                  plans: Sequence[str] | None = None,
                  plans_of: dict[str, Sequence[str]] | None = None,
-                 plan_labels: dict[str, str] | None = None):
+                 plan_labels: dict[str, str] | None = None,
+                 columns: FeatureColumns | None = None, member: np.ndarray | None = None):
         feats = list(features)
-        # plans a feature belongs to (curated list, or the atlas' list incl. linked plans)
-        self._plans_of = {f.id: list((plans_of or {}).get(f.id, f.plans)) for f in feats}
+        if columns is not None and feats:
+            raise ValueError("MapScene: give features or columns, not both")
         self.features: list[Feature] = feats
-        self.ids: list[str] = [f.id for f in feats]
-        self.index: dict[str, int] = {fid: i for i, fid in enumerate(self.ids)}
-        if len(self.index) != len(self.ids):
-            dup = sorted({x for x in self.ids if self.ids.count(x) > 1})[:5]
-            raise ValueError(f"MapScene: duplicate feature ids {dup}")
-        if plans is None:
-            seen: dict[str, None] = {}
+        self.lock = threading.RLock()            # held by renderers (canvas worker, exports)
+        if columns is None:
+            # plans a feature belongs to (curated list, or the atlas' list incl. linked plans)
+            self._plans_of = {f.id: list((plans_of or {}).get(f.id, f.plans)) for f in feats}
+            ids = [f.id for f in feats]
+            if len(set(ids)) != len(ids):
+                dup = sorted({x for x in ids if ids.count(x) > 1})[:5]
+                raise ValueError(f"MapScene: duplicate feature ids {dup}")
             for f in feats:
-                for p in self._plans_of[f.id]:
-                    seen.setdefault(p, None)
-            plans = list(seen)
+                if f.geometry is None or f.geometry.is_empty:
+                    raise ValueError(f"MapScene: feature {f.id!r} ({f.name}) has no geometry")
+            if plans is None:
+                plans = list(dict.fromkeys(p for f in feats for p in self._plans_of[f.id]))
+        elif plans is None:
+            raise ValueError("MapScene(columns=...) needs the plans its member matrix covers")
         self.plans: list[str] = list(plans)
         self.plan_labels = {p: (plan_labels or {}).get(p, p) for p in self.plans}
         self.columns: list[tuple[str, str]] = [(p, c) for p in self.plans for c in CATEGORIES]
@@ -82,12 +96,14 @@ class MapScene:
         self.selection: set[str] = set()
         self.highlight: str | None = None
         self.revision = 0          # bumped on every change of features, selection or highlight
-        self._build_features()
+        self._given_member = member
+        self._build_features(columns)
         self._build_basemap(basemap)
         self.sel_mask = np.zeros(len(self.ids), dtype=bool)
         self._owners: dict[tuple, Ownership] = {}
         self._sprites: dict[tuple, QImage] = {}
         self._paths: dict[int, QPainterPath] = {}
+        self._rings: dict[int, list] = {}
         self._text_width: dict[tuple[str, int], float] = {}
         self._labels: dict[tuple, QImage] = {}
         self._memo: dict[Any, tuple[Any, Any]] = {}
@@ -105,6 +121,37 @@ class MapScene:
         return cls(feats, basemap=getattr(atlas, "basemap", None), plans=plan_ids(atlas),
                    plans_of=plans_of, plan_labels=labels)
 
+    @classmethod
+    def from_columns(cls, cols: FeatureColumns, *, plan: str | Sequence[str] = "layer",
+                     category: str = "category", basemap: Any = None,
+                     plan_labels: dict[str, str] | None = None) -> "MapScene":
+        """A scene over a columnar layer: ``plan`` is an attribute holding each row's plan
+        (or one plan id for every row), ``category`` the attribute holding its category
+        (a :class:`Categorical` or strings; unknown categories are in no layer)."""
+        n = len(cols)
+        if isinstance(plan, str) and plan in cols.attrs:
+            pcol = cols.attrs[plan]
+            pcol = pcol if isinstance(pcol, Categorical) else Categorical.from_values(pcol)
+            plans = [p for p in pcol.categories]
+            pcodes = pcol.codes
+        else:
+            plans = [plan] if isinstance(plan, str) else list(plan)
+            pcodes = np.zeros(n, dtype=np.int32)
+        ccol = cols.attrs.get(category)
+        if ccol is None:
+            raise ValueError(f"from_columns: no category attribute {category!r} "
+                             f"(attributes: {', '.join(cols.attrs)})")
+        ccol = ccol if isinstance(ccol, Categorical) else Categorical.from_values(ccol)
+        cat_pos = np.array([CATEGORIES.index(c) if c in CATEGORIES else -1
+                            for c in ccol.categories] + [-1], dtype=np.int64)
+        cpos = cat_pos[ccol.codes]                 # code -1 -> last entry -> -1
+        member = np.zeros((n, len(plans) * len(CATEGORIES)), dtype=bool)
+        ok = (cpos >= 0) & (pcodes >= 0)
+        rows = np.flatnonzero(ok)
+        member[rows, pcodes[rows] * len(CATEGORIES) + cpos[rows]] = True
+        return cls(basemap=basemap, plans=plans, plan_labels=plan_labels, columns=cols,
+                   member=member)
+
     def default_stack(self):
         """The standard layer stack for this scene's plans (and basemap, if it has one)."""
         return standard_stack(self.plans, basemap=self.basemap is not None)
@@ -112,68 +159,87 @@ class MapScene:
     def replace_features(self, updated) -> None:
         """Swap in new versions of features with the same ids (e.g. positions verified in the
         field) and re-project them; selection is kept."""
+        if self.cols.source != "gazetteer":
+            raise ValueError("replace_features: this scene was built from columns")
         by_id = {f.id: f for f in updated if f.id in self.index}
         if not by_id:
             return
-        self.features = [by_id.get(f.id, f) for f in self.features]
-        self._build_features()
-        self._owners.clear()
-        self._paths.clear()
-        self._labels.clear()
-        self.revision += 1
+        with self.lock:
+            self.features = [by_id.get(f.id, f) for f in self.features]
+            self._build_features(None)
+            self._owners.clear()
+            self._paths.clear()
+            self._rings.clear()
+            self._labels.clear()
+            self.revision += 1
 
     # ---------------------------------------------------------------- build
-    def _build_features(self) -> None:
+    def _build_features(self, cols: FeatureColumns | None) -> None:
         feats = self.features
-        n = len(feats)
-        geoms = [f.geometry for f in feats]
-        for f in feats:
-            if f.geometry is None or f.geometry.is_empty:
-                raise ValueError(f"MapScene: feature {f.id!r} ({f.name}) has no geometry")
-        self.lonlat_bounds = (shapely.bounds(np.asarray(geoms, dtype=object))
-                              if n else np.zeros((0, 4)))
-        proj = project_geoms(geoms)
-        self.geoms = proj
-        kinds = np.zeros(n, dtype=np.uint8)
-        ax = np.zeros(n)
-        ay = np.zeros(n)
-        for i, g in enumerate(proj):
-            gt = g.geom_type
-            if gt in ("Point", "MultiPoint"):
-                kinds[i] = self.KIND_POINT
-                p = g if gt == "Point" else g.centroid
-            elif "LineString" in gt:
-                kinds[i] = self.KIND_LINE
-                p = shapely.line_interpolate_point(g, 0.5, normalized=True) if gt == "LineString" \
-                    else g.representative_point()
-            else:
-                kinds[i] = self.KIND_POLYGON
-                p = g.representative_point()
-            ax[i], ay[i] = p.x, p.y
-        self.kind = kinds
-        self.ax, self.ay = ax, ay
-        b = shapely.bounds(proj) if n else np.zeros((0, 4))
-        self.bx0, self.by0, self.bx1, self.by1 = (b[:, 0], b[:, 1], b[:, 2], b[:, 3])
-        lat = self.lonlat_bounds[:, 1] * 0.5 + self.lonlat_bounds[:, 3] * 0.5 if n else np.zeros(0)
-        self.merc_k = 1.0 / np.cos(np.radians(lat))           # Mercator scale factor
-        self.precision = np.array([float(f.precision_m or 0.0) for f in feats])
-        self.approx = np.array([f.status != "verified" for f in feats], dtype=bool)
-        self.schematic = np.array([bool(f.schematic) for f in feats], dtype=bool)
-        self.names = [f.name for f in feats]
-        self.area = np.where(kinds == self.KIND_POLYGON, shapely.area(proj) if n else 0.0, 0.0)
-        member = np.zeros((n, len(self.columns)), dtype=bool)
-        for i, f in enumerate(feats):
-            for p in self._plans_of[f.id]:
-                for c in f.categories:
-                    col = self.column_index.get((p, c))
-                    if col is not None:
-                        member[i, col] = True
-        self.member = member
+        if cols is None:
+            cols = FeatureColumns.from_features(feats)
+            self.ids: Sequence[str] = list(cols.ids)
+            self.index: Any = {fid: i for i, fid in enumerate(self.ids)}
+            self.names: Any = [f.name for f in feats]
+        else:
+            raw = np.asarray(cols.ids)
+            self.ids = Ids(raw)
+            self.index = IdIndex(raw)
+            names = cols.attrs.get("name")
+            self.names = names if names is not None else self.ids
+        self.cols = cols
+        n = len(cols)
+        self.kind = cols.kind
+        self.ax, self.ay = cols.x, cols.y
+        self.bx0, self.by0, self.bx1, self.by1 = cols.bound_columns()
+        self.lonlat_bounds = cols.lonlat_bounds
+        self.merc_k = cols.merc_scale()
+        a = cols.attrs
+        self.precision = np.asarray(a["precision_m"], dtype=float) if "precision_m" in a else \
+            np.zeros(n)
+        status = a.get("status")
+        if isinstance(status, Categorical):
+            self.approx = status.codes != status.code("verified")
+        elif status is not None:
+            self.approx = np.asarray([s != "verified" for s in status], dtype=bool)
+        else:
+            self.approx = np.zeros(n, dtype=bool)
+        self.schematic = np.asarray(a["schematic"], dtype=bool) if "schematic" in a else \
+            np.zeros(n, dtype=bool)
+        self.area = cols.area()
+        if self._given_member is not None:
+            self.member = self._given_member
+        else:
+            member = np.zeros((n, len(self.columns)), dtype=bool)
+            for i, f in enumerate(feats):
+                for p in self._plans_of[f.id]:
+                    for c in f.categories:
+                        col = self.column_index.get((p, c))
+                        if col is not None:
+                            member[i, col] = True
+            self.member = member
         # static label priority: tier, then polygons by size, then shorter names, then id
-        keys = sorted(range(n), key=lambda i: (_tier_rank(feats[i].tier), -self.area[i],
-                                               len(feats[i].name), feats[i].id))
+        tier = a.get("tier")
+        if isinstance(tier, Categorical):
+            ranks = np.array([tier_rank(t) for t in tier.categories] + [4], dtype=np.int64)
+            trank = ranks[tier.codes]
+        else:
+            trank = np.full(n, 4, dtype=np.int64)
+        self.tier = trank                     # 0 national … 2 city-level, 3 other, 4 none
+        raw = np.asarray(cols.ids)
+        idkey = raw if raw.dtype.kind in "iu" else raw.astype(str)
+        keys = np.lexsort((idkey, char_counts(self.names), -self.area, trank))
         self.label_rank = np.empty(n, dtype=np.int64)
-        self.label_rank[np.asarray(keys, dtype=np.int64)] = np.arange(n)
+        self.label_rank[keys] = np.arange(n)
+
+    @property
+    def geoms(self) -> np.ndarray:
+        """Projected shapely geometries (made on first use for point layers)."""
+        return self.cols.projected()
+
+    def rows_in(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        """Rows whose bounds meet a Web-Mercator box, north first (the drawing order)."""
+        return self.cols.query(x0, y0, x1, y1)
 
     def _build_basemap(self, basemap: Any) -> None:
         self.basemap = basemap
@@ -183,47 +249,31 @@ class MapScene:
         self.bm_plan_areas: list[dict[str, Any]] = []
         if basemap is None:
             return
-
-        def rows(gdf, name_col="name"):
-            if gdf is None or len(gdf) == 0:
-                return []
-            geoms = project_geoms(list(gdf.geometry))
-            out = []
-            cols = set(gdf.columns)
-            for k, g in enumerate(geoms):
-                if g is None or g.is_empty:
-                    continue
-                rec = gdf.iloc[k]
-                name = rec[name_col] if name_col in cols else None
-                if not isinstance(name, str):
-                    name = None
-                lp = g.representative_point() if g.geom_type.endswith("Polygon") else \
-                    g.interpolate(0.5, normalized=True) if "Line" in g.geom_type else g.centroid
-                x0, y0, x1, y1 = g.bounds
-                out.append({"geom": g, "paths": {}, "name": name, "bounds": (x0, y0, x1, y1),
-                            "label": (lp.x, lp.y), "area": g.area, "kind": g.geom_type,
-                            "plan": rec["plan"] if "plan" in cols and isinstance(rec["plan"], str) else None,
-                            "wkind": rec["kind"] if "kind" in cols else None})
-            return out
-
-        self.bm_districts = rows(getattr(basemap, "districts", None))
-        # one outline per plan area (union of its districts), drawn dashed over the districts
-        d = getattr(basemap, "districts", None)
-        if d is not None and len(d) and "plan" in d.columns:
-            for pid in sorted({p for p in d["plan"] if isinstance(p, str) and p}):
-                geom = shapely.union_all(list(d[d["plan"] == pid].geometry), grid_size=1e-6)
-                g = project_geoms([geom])[0]
-                self.bm_plan_areas.append({"plan": pid, "geom": g, "paths": {},
-                                           "bounds": g.bounds})
-        self.bm_cities = rows(getattr(basemap, "cities", None))
-        self.bm_water = rows(getattr(basemap, "water", None))
+        tables = getattr(basemap, "table", None)
+        for name in ("districts", "cities", "water"):
+            tab = tables(name) if tables is not None else GdfTable(getattr(basemap, name, None))
+            setattr(self, f"bm_{name}", basemap_records(tab))
+        areas = getattr(basemap, "plan_areas_projected", None)
+        if areas is not None:
+            items = areas()
+        else:
+            items = plan_areas_of(getattr(basemap, "districts", None))
+        for pid, g in items:
+            self.bm_plan_areas.append({"plan": pid, "geom": g, "paths": {}, "bounds": g.bounds})
 
     # ---------------------------------------------------------------- state
     def set_selection(self, ids: Iterable[str]) -> None:
-        self.selection = {i for i in ids if i in self.index}
+        sel = set()
+        rows = []
+        for i in ids:
+            r = self.index.get(i)
+            if r is not None:
+                sel.add(i)
+                rows.append(r)
         mask = np.zeros(len(self.ids), dtype=bool)
-        if self.selection:
-            mask[[self.index[i] for i in self.selection]] = True
+        if rows:
+            mask[rows] = True
+        self.selection = sel
         self.sel_mask = mask
         self.revision += 1
 
@@ -260,21 +310,20 @@ class MapScene:
         return int(self.member[:, col].sum()) if col is not None else 0
 
     def bbox_lonlat(self, ids: Iterable[str]) -> tuple[float, float, float, float] | None:
-        idx = [self.index[i] for i in ids if i in self.index]
+        idx = [r for r in (self.index.get(i) for i in ids) if r is not None]
         if not idx:
             return None
-        b = self.lonlat_bounds[idx]
-        return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+        return self.cols.bbox_lonlat(idx)
 
     def in_extent(self, x0, y0, x1, y1) -> np.ndarray:
         return (self.bx1 >= x0) & (self.bx0 <= x1) & (self.by1 >= y0) & (self.by0 <= y1)
 
     def ids_in_view(self, view: MapView, visible: np.ndarray | None = None) -> list[str]:
-        """Features whose bounds meet the view (among ``visible`` if given)."""
-        m = self.in_extent(*view.extent())
+        """Features whose bounds meet the view (among ``visible`` if given), in row order."""
+        rows = np.sort(self.rows_in(*view.extent()))
         if visible is not None:
-            m &= visible
-        return [self.ids[i] for i in np.flatnonzero(m)]
+            rows = rows[visible[rows]]
+        return self.ids[rows] if isinstance(self.ids, Ids) else [self.ids[i] for i in rows]
 
     def screen_position(self, view: MapView, fid: str) -> tuple[float, float]:
         """Pixel position of a feature's anchor (symbol centre / label point)."""
@@ -303,34 +352,38 @@ class MapScene:
             rec["paths"][bucket] = path
         return path
 
+    @staticmethod
+    def _label_key(text, font, color, halo, halo_w, dpr) -> tuple:
+        return (text, font.pixelSize(), font.bold(), font.letterSpacing(), color.rgba(),
+                halo.rgba(), round(halo_w, 2), dpr)
+
     def label_sprite(self, text: str, font: QFont, color: QColor, halo: QColor,
                      halo_w: float, dpr: float = 1.0) -> QImage:
         """A label with its halo, pre-rendered (raster devices draw labels as images)."""
-        key = (text, font.pixelSize(), font.bold(), font.letterSpacing(), color.rgba(),
-               halo.rgba(), round(halo_w, 2), dpr)
+        key = self._label_key(text, font, color, halo, halo_w, dpr)
         img = self._labels.get(key)
         if img is None:
-            if len(self._labels) > 20000:
-                self._labels.clear()
-            fm = QFontMetricsF(font)
-            pad = halo_w + 1
-            w = fm.horizontalAdvance(text) + 2 * pad + 2
-            h = fm.height() + 2 * pad
-            img = QImage(int(math.ceil(w * dpr)), int(math.ceil(h * dpr)),
-                         QImage.Format_ARGB32_Premultiplied)
-            img.setDevicePixelRatio(dpr)
-            img.fill(Qt.transparent)
-            p = QPainter(img)
-            p.setRenderHint(QPainter.Antialiasing, True)
-            path = QPainterPath()
-            path.addText(QPointF(pad, pad + fm.ascent()), font, text)
-            pen = QPen(halo, halo_w)
-            pen.setJoinStyle(Qt.RoundJoin)
-            p.strokePath(path, pen)
-            p.fillPath(path, color)
-            p.end()
-            self._labels[key] = img
+            self.prepare_labels([(text, font, color, halo)], halo_w, dpr)
+            img = self._labels[key]
         return img
+
+    def prepare_labels(self, items, halo_w: float, dpr: float = 1.0) -> None:
+        """Pre-render the (text, font, colour, halo colour) labels not cached yet, all at once:
+        the glyphs go onto one sheet, the halo is their coverage dilated by half the halo
+        width (a disc) in one numpy pass over the sheet, then each label is cut out. Same look
+        as a stroked outline, at a small fraction of the cost of stroking CJK glyph paths."""
+        todo, seen = [], set()
+        for text, font, color, halo in items:
+            key = self._label_key(text, font, color, halo, halo_w, dpr)
+            if key not in self._labels and key not in seen:
+                seen.add(key)
+                todo.append((key, text, font, color, halo))
+        if not todo:
+            return
+        if len(self._labels) + len(todo) > 20000:
+            self._labels.clear()
+        for key, img in zip((t[0] for t in todo), label_images(todo, halo_w, dpr)):
+            self._labels[key] = img
 
     def path(self, i: int) -> QPainterPath:
         p = self._paths.get(i)
@@ -338,6 +391,22 @@ class MapScene:
             p = geom_path(self.geoms[i])
             self._paths[i] = p
         return p
+
+    def combined_path(self, rows: np.ndarray) -> QPainterPath:
+        """One path (map coordinates, winding fill) of the areas or lines ``rows``: rings
+        oriented so that overlapping areas unite and holes stay holes. Each row's rings are
+        made once, in bulk."""
+        missing = [int(i) for i in rows if int(i) not in self._rings]
+        if missing:
+            self._rings.update(zip(missing, rings_of(self.geoms[missing])))
+        path = QPainterPath()
+        path.setFillRule(Qt.WindingFill)
+        add = path.addPolygon
+        rings = self._rings
+        for i in rows.tolist():
+            for ring in rings[i]:
+                add(ring)
+        return path
 
     def sprite(self, shape: str, color: str, size: float, variant: str = "normal") -> QImage:
         key = (shape, color, round(size * 4) / 4, variant)
@@ -347,10 +416,20 @@ class MapScene:
             self._sprites[key] = img
         return img
 
+    def halo_sprite(self, color: str, radius: float, scale: float) -> QImage:
+        key = ("halo", color, round(radius, 3), scale)
+        img = self._sprites.get(key)
+        if img is None:
+            img = make_halo(color, radius, scale)
+            self._sprites[key] = img
+        return img
+
     def text_width(self, text: str, font: QFont) -> float:
         key = (text, font.pixelSize())
         w = self._text_width.get(key)
         if w is None:
+            if len(self._text_width) > 200000:
+                self._text_width.clear()
             w = QFontMetricsF(font).horizontalAdvance(text)
             self._text_width[key] = w
         return w

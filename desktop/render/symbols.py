@@ -9,10 +9,10 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
 
-from .paths import qpolygon
+from .splat import SpriteBatch, draw_order
 from .styles import HOVER_COLOR, SELECT_COLOR, LayerStyle, qcolor, symbol_path
 
-__all__ = ["make_sprite", "draw_symbol", "paint_symbols", "paint_halos", "symbol_drawer",
+__all__ = ["make_sprite", "make_halo", "draw_symbol", "add_symbols", "paint_halos", "symbol_drawer",
            "halo_drawer", "schematic_drawer", "swatch_drawer", "square_drawer", "Drawer"]
 
 Drawer = Callable[[QPainter, QRectF], None]      # draws a legend symbol into a box
@@ -52,60 +52,89 @@ def make_sprite(shape: str, color: QColor, size: float, variant: str) -> QImage:
     return img
 
 
-def paint_symbols(painter: QPainter, px, py, style: LayerStyle, sprites, size: float,
-                  variant: str, raster: bool, scale: float) -> None:
-    """Symbols at pixel positions ``px, py``; ``sprites`` caches images (``sprites.sprite``)."""
+def add_symbols(batch, painter: QPainter, px, py, style: LayerStyle, sprites, size: float,
+                variant: str, raster: bool, scale: float, opacity: float = 1.0) -> None:
+    """Symbols at pixel positions ``px, py``: on raster devices pre-rendered sprites
+    (``sprites.sprite`` caches them) added to ``batch`` (a :class:`.splat.SpriteBatch`) from
+    the top of the screen down, left to right; on vector devices drawn at once as shapes."""
     if not len(px):
         return
     if raster:
         img = sprites.sprite(style.shape, style.color, size, variant)
         half = img.width() / 2.0
-        xs = np.rint(px - half).astype(np.int64).tolist()
-        ys = np.rint(py - half).astype(np.int64).tolist()
-        draw = painter.drawImage
-        for x, y in zip(xs, ys):
-            draw(x, y, img)
-    else:
+        xs = np.rint(px - half).astype(np.int64)
+        ys = np.rint(py - half).astype(np.int64)
+        order = draw_order(xs, ys)
+        batch.add(img, xs[order], ys[order], opacity)
+        return
+    painter.save()
+    painter.setRenderHint(QPainter.Antialiasing, True)
+    painter.setOpacity(painter.opacity() * opacity)
+    col = style.qcolor()
+    order = np.lexsort((px, py))
+    for x, y in zip(px[order].tolist(), py[order].tolist()):
         painter.save()
-        painter.setRenderHint(QPainter.Antialiasing, True)
-        col = style.qcolor()
-        for x, y in zip(px.tolist(), py.tolist()):
-            painter.save()
-            painter.translate(x, y)
-            draw_symbol(painter, style.shape, col, size, variant, scale)
-            painter.restore()
+        painter.translate(x, y)
+        draw_symbol(painter, style.shape, col, size, variant, scale)
         painter.restore()
+    painter.restore()
+
+
+def make_halo(color: str, radius: float, scale: float) -> QImage:
+    """A precision disc of ``radius`` pixels (faint fill, dotted rim) as a sprite."""
+    pad = 2 + scale
+    dim = int(math.ceil(2 * (radius + pad)))
+    img = QImage(dim, dim, QImage.Format_ARGB32_Premultiplied)
+    img.fill(Qt.transparent)
+    p = QPainter(img)
+    _halo(p, QColor(color), QPointF(dim / 2.0, dim / 2.0), radius, scale)
+    p.end()
+    return img
+
+
+def _halo(p: QPainter, color: QColor, centre: QPointF, radius: float, scale: float) -> None:
+    p.setRenderHint(QPainter.Antialiasing, True)
+    rim = QColor(color)
+    rim.setAlpha(110)
+    fill = QColor(color)
+    fill.setAlpha(34)
+    p.setPen(QPen(rim, 1.0 * scale, Qt.DotLine))
+    p.setBrush(fill)
+    p.drawEllipse(centre, radius, radius)
+
+
+HALO_SPRITE_MAX = 160.0          # larger discs are drawn as ellipses (they are few: zoomed in)
 
 
 def paint_halos(painter: QPainter, px, py, r, styles: list[LayerStyle], which, scale: float,
-                opacity: list[float] | None = None) -> None:
+                opacity: list[float] | None = None, sprites=None) -> None:
     """Faint precision discs of radius ``r`` pixels; ``styles[which[i]]`` colours disc i and
-    ``opacity[which[i]]`` (default 1) fades it."""
+    ``opacity[which[i]]`` (default 1) fades it. With ``sprites`` (a raster device) and many
+    discs, each (colour, radius rounded to a quarter octave) is a sprite composited in bulk."""
     painter.save()
     base = painter.opacity()
     fade = opacity or [1.0] * len(styles)
-    if len(px) <= 400:
-        painter.setRenderHint(QPainter.Antialiasing, True)
-        for x, y, rr, k in zip(px.tolist(), py.tolist(), r.tolist(), which.tolist()):
-            st = styles[k]
-            painter.setOpacity(base * fade[k])
-            painter.setPen(QPen(st.qcolor(110), 1.0 * scale, Qt.DotLine))
-            painter.setBrush(st.qcolor(34))
-            painter.drawEllipse(QPointF(x, y), rr, rr)
-    else:
-        # many halos: one drawPoints call per (style, radius bucket) with a round pen
-        painter.setRenderHint(QPainter.Antialiasing, False)
+    many = sprites is not None and len(px) > 400
+    bulk = many & (r <= HALO_SPRITE_MAX) if many else np.zeros(len(px), dtype=bool)
+    if bulk.any():
         rb = np.round(np.log2(np.maximum(r, 1.0)) * 4) / 4     # quarter-octave buckets
-        for k in sorted(np.unique(which).tolist(), reverse=True):     # bottom layer first
-            st = styles[k]
-            painter.setOpacity(base * fade[k])
-            m = which == k
+        batch = SpriteBatch()
+        for k in sorted(np.unique(which[bulk]).tolist(), reverse=True):    # bottom layer first
+            m = bulk & (which == k)
             for b in np.unique(rb[m]).tolist():
                 mm = m & (rb == b)
-                pen = QPen(st.qcolor(30), 2.0 * (2.0 ** b))
-                pen.setCapStyle(Qt.RoundCap)
-                painter.setPen(pen)
-                painter.drawPoints(qpolygon(np.column_stack([px[mm], py[mm]])))
+                img = sprites.halo_sprite(styles[k].color, 2.0 ** b, scale)
+                half = img.width() / 2.0
+                xs = np.rint(px[mm] - half).astype(np.int64)
+                ys = np.rint(py[mm] - half).astype(np.int64)
+                order = draw_order(xs, ys)
+                batch.add(img, xs[order], ys[order], fade[k])
+        batch.draw(painter)
+    rest = ~bulk
+    for x, y, rr, k in zip(px[rest].tolist(), py[rest].tolist(), r[rest].tolist(),
+                           which[rest].tolist()):
+        painter.setOpacity(base * fade[k])
+        _halo(painter, styles[k].qcolor(), QPointF(x, y), rr, scale)
     painter.restore()
 
 

@@ -9,29 +9,15 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
-from pyproj import Transformer
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QTransform
+
+from planatlas.layers.mercator import MAX_MERC_Y, R_EARTH, lonlat_to_merc, merc_to_lonlat
 
 __all__ = ["MapView", "lonlat_to_merc", "merc_to_lonlat", "view_for_rect", "R_EARTH", "RES_Z0",
            "MAX_MERC_Y"]
 
-R_EARTH = 6378137.0
 RES_Z0 = 2 * math.pi * R_EARTH / 256.0          # metres per pixel at zoom 0
-MAX_MERC_Y = 20037508.342789244
-
-_TO_MERC = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
-_TO_LONLAT = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
-
-
-def lonlat_to_merc(lon, lat):
-    """WGS-84 lon/lat (scalars or arrays) -> Web-Mercator metres (pyproj, vectorised)."""
-    lat = np.clip(np.asarray(lat, dtype=np.float64), -85.05112878, 85.05112878)
-    return _TO_MERC.transform(np.asarray(lon, dtype=np.float64), lat)
-
-
-def merc_to_lonlat(x, y):
-    return _TO_LONLAT.transform(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def _clean(entity: str, state: dict, where: str = "") -> dict:
     except BadValue as exc:
         raise InputError(str(exc)) from None
 
-__all__ = ["Edits", "SURVEY_PRECISION_M", "FEATURE_ID"]
+__all__ = ["Edits", "SURVEY_PRECISION_M", "FEATURE_ID", "aliases_text"]
 
 SURVEY_PRECISION_M = 30.0      # typical hand-held GNSS / phone accuracy recorded for surveyed points
 FEATURE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -63,6 +63,28 @@ def _text(value, what: str, *, required: bool = True, limit: int = 200) -> str |
     if len(value) > limit or any(ord(c) < 32 for c in value):
         raise InputError(f"{what} is too long (over {limit} characters) or has control characters")
     return value
+
+
+MAX_ALIASES = 20
+
+
+def aliases_text(value, name: str | None = None) -> str | None:
+    """Aliases (a list of names, or text separated by ``|``, ``、``, ``,``, ``;`` or new lines)
+    as the store keeps them: ``|``-joined, trimmed, without duplicates or the name itself."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = re.split(r"[|、,，;；\n]", value)
+    if not isinstance(value, (list, tuple)):
+        raise InputError("aliases must be a list of names")
+    out: list[str] = []
+    for v in value:
+        a = _text(v, "alias", required=False, limit=64)
+        if a and a != name and a not in out:
+            out.append(a)
+    if len(out) > MAX_ALIASES:
+        raise InputError(f"at most {MAX_ALIASES} aliases, got {len(out)}")
+    return "|".join(out) or None
 
 
 def _precision(value) -> float:
@@ -104,11 +126,13 @@ class Edits:
     def place_feature(self, name: str, geometry, plan: str, category: str,
                       precision_m: float = 50.0, source: str = "placed by hand", *,
                       note: str | None = None, crs: str | None = None,
-                      feature_id: str | None = None) -> OpRecord:
+                      feature_id: str | None = None, aliases=None) -> OpRecord:
         """Put a new feature on the map (WGS-84 ``geometry``, a shapely geometry)."""
         if category not in CATEGORIES:
             raise InputError(f"unknown category {category!r}; known: {', '.join(CATEGORIES)}")
-        state = {"name": _text(name, "feature name"), "plan": _text(plan, "plan id", limit=64),
+        name = _text(name, "feature name")
+        state = {"name": name, "plan": _text(plan, "plan id", limit=64),
+                 "aliases": aliases_text(aliases, name),
                  "category": category, "precision_m": _precision(precision_m),
                  "source": _text(source, "source", required=False, limit=500),
                  "note": _text(note, "note", required=False, limit=2000),
@@ -131,8 +155,8 @@ class Edits:
         if live is None:
             raise InputError(f"no placed feature {feature_id!r} in {self.label}"
                              + (" (it was deleted)" if version else ""))
-        return {k: live[k] for k in ("name", "plan", "category", "precision_m", "source", "note",
-                                     "crs", "geometry")}, version
+        return {k: live.get(k) for k in ("name", "plan", "category", "precision_m", "source", "note",
+                                         "crs", "aliases", "geometry")}, version
 
     def move_feature(self, feature_id: str, geometry, *, base_version: int | None = None,
                      name: str | None = None, precision_m: float | None = None,
@@ -165,8 +189,9 @@ class Edits:
         return self.commit("move", [item], source=after["source"], summary=f"move {after['name'] or feature_id}")
 
     def edit_feature(self, feature_id: str, *, base_version: int | None = None, **changes) -> OpRecord:
-        """Change attributes of a placed feature: name, plan, category, precision_m, source, note."""
-        allowed = {"name", "plan", "category", "precision_m", "source", "note"}
+        """Change attributes of a placed feature: name, aliases, plan, category, precision_m,
+        source, note."""
+        allowed = {"name", "aliases", "plan", "category", "precision_m", "source", "note"}
         bad = sorted(set(changes) - allowed)
         if bad:
             raise InputError(f"cannot edit {', '.join(bad)}; editable: {', '.join(sorted(allowed))}")
@@ -181,6 +206,8 @@ class Edits:
                 if v not in CATEGORIES:
                     raise InputError(f"unknown category {v!r}; known: {', '.join(CATEGORIES)}")
                 after[k] = v
+            elif k == "aliases":
+                after[k] = aliases_text(v, changes.get("name") or before["name"])
             else:
                 after[k] = _text(v, k, required=k in ("name", "plan"), limit=64 if k == "plan" else 2000)
         item = Item("feature", feature_id, before, _clean("feature", after),
@@ -276,7 +303,7 @@ class Edits:
                              "survey_date": date})
             p = placed.get(fid)
             if p is not None and not p["deleted"]:
-                state = {k: p[k] for k in ("name", "plan", "category", "note", "crs")}
+                state = {k: p.get(k) for k in ("name", "plan", "category", "note", "crs", "aliases")}
                 state.update(geometry=geom, precision_m=precision_m,
                              source=f"field survey {source} ({date or 'undated'})")
                 base = p["version"]

@@ -79,9 +79,17 @@ class Store(Edits):
             warnings.warn(message, StoreWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ reading
+    def _data_columns(self, entity: str) -> list[str]:
+        """The data columns of ``entity`` in this store's schema (a team store not migrated
+        yet lacks the newest; reading it still works, writing asks for the migration)."""
+        from .schema import SCHEMA_VERSION
+
+        version = getattr(self, "schema_version", 0) or SCHEMA_VERSION
+        return [c for c, _k, _r in ENTITIES[entity].columns_at(version)]
+
     def _row_sql(self, tx, entity: str) -> str:
         ent = ENTITIES[entity]
-        cols = [ent.key] + [c for c, _k, _r in ent.columns]
+        cols = [ent.key] + self._data_columns(entity)
         cols += ["version", "deleted", "changed_by", "changed_at", "op_id"]
         if ent.geometry:
             cols.append(tx.g_out("geom"))
@@ -90,7 +98,7 @@ class Store(Edits):
     def _decode_row(self, tx, entity: str, row: tuple) -> tuple[str, dict | None, dict]:
         """(id, state or None if deleted, meta) — BadValue if the row is unusable."""
         ent = ENTITIES[entity]
-        names = [ent.key] + [c for c, _k, _r in ent.columns] + [
+        names = [ent.key] + self._data_columns(entity) + [
             "version", "deleted", "changed_by", "changed_at", "op_id"]
         data = dict(zip(names, row))
         key = data[ent.key]
@@ -274,7 +282,7 @@ class Store(Edits):
             _key, state, meta = self._decode_row(tx, item.entity, rows[0])
         except BadValue as exc:
             # a damaged row can be overwritten, but never silently: it counts as "changed"
-            ver = rows[0][len(ent.columns) + 1]
+            ver = rows[0][len(self._data_columns(item.entity)) + 1]
             meta = {"version": ver if isinstance(ver, int) else -1, "changed_by": None,
                     "changed_at": None, "damaged": str(exc)}
             state = None
@@ -400,21 +408,47 @@ class Store(Edits):
         """Called inside the transaction of every write (the offline replica queues it)."""
 
     # ------------------------------------------------------------------ undo / redo
+    def _next_rows(self, tx, redo: bool, who: str) -> list[tuple]:
+        """The log row of the operation ``undo`` (or ``redo``) would act on, as a list."""
+        ops = tx.tab("operations")
+        if redo:
+            return tx.q(f"SELECT o.seq, o.op_id, o.kind, o.user_name, o.client, o.created_at, "
+                        f"o.source, o.summary, o.state, o.target_op, o.n_items FROM {ops} o "
+                        f"JOIN {ops} u ON u.target_op = o.op_id AND u.kind = 'undo' "
+                        f"WHERE o.user_name = %s AND o.state = 'undone' "
+                        f"ORDER BY u.seq DESC LIMIT 1", [who])
+        kinds = ", ".join(f"'{k}'" for k in NORMAL_KINDS)
+        return tx.q(f"SELECT {self._OP_COLS} FROM {ops} WHERE user_name = %s AND state = 'done' "
+                    f"AND kind IN ({kinds}) ORDER BY seq DESC LIMIT 1", [who])
+
+    def next_undo(self) -> OpRecord | None:
+        """The operation :meth:`undo` would undo now (with its items), or None — for menus
+        that say what will be undone. Nothing is written."""
+        return self._peek(redo=False)
+
+    def next_redo(self) -> OpRecord | None:
+        """The operation :meth:`redo` would redo now, or None."""
+        return self._peek(redo=True)
+
+    def _peek(self, redo: bool) -> OpRecord | None:
+        with self._transaction(write=False) as tx:
+            who = self.user
+            try:
+                rows = self._next_rows(tx, redo, who)
+                if not rows:
+                    return None
+                op = self._op_from_row(rows[0])
+                self._load_items(tx, op, strict=False)
+            except (BadValue, TypeError, ValueError):
+                return None
+        return op
+
     def _undo_redo(self, redo: bool) -> OpRecord:
         word = "redo" if redo else "undo"
         with self._transaction(write=True) as tx:
             who = tx.user
             ops = tx.tab("operations")
-            if redo:
-                rows = tx.q(f"SELECT o.seq, o.op_id, o.kind, o.user_name, o.client, o.created_at, "
-                            f"o.source, o.summary, o.state, o.target_op, o.n_items FROM {ops} o "
-                            f"JOIN {ops} u ON u.target_op = o.op_id AND u.kind = 'undo' "
-                            f"WHERE o.user_name = %s AND o.state = 'undone' "
-                            f"ORDER BY u.seq DESC LIMIT 1", [who])
-            else:
-                kinds = ", ".join(f"'{k}'" for k in NORMAL_KINDS)
-                rows = tx.q(f"SELECT {self._OP_COLS} FROM {ops} WHERE user_name = %s AND state = 'done' "
-                            f"AND kind IN ({kinds}) ORDER BY seq DESC LIMIT 1", [who])
+            rows = self._next_rows(tx, redo, who)
             if not rows:
                 raise NothingToDo(f"nothing to {word} in {self.label} (no operation of {who} "
                                   f"{'undone' if redo else 'left to undo'})")

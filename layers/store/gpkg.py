@@ -223,6 +223,8 @@ class GpkgStore(Store):
     def _open(self, create: bool, auto_migrate: bool = True) -> sqlite3.Connection | None:
         ident = self._file_identity()
         if self._con is not None and ident == self._identity:
+            if self.schema_version < SCHEMA_VERSION and create and auto_migrate:
+                self.migrate()             # opened for reading before: migrate for this write
             return self._con
         self.close()
         if ident is None:

@@ -22,13 +22,14 @@ def placed_feature(fid: str, rec: dict[str, Any]) -> Feature:
     src = rec.get("source") or "placed by hand"
     surveyed = src.startswith("field survey")
     crs = rec.get("crs") or "wgs84"
-    return Feature(id=fid, name=rec["name"], aliases=[], categories=[rec["category"]],
+    aliases = [a for a in (rec.get("aliases") or "").split("|") if a]
+    return Feature(id=fid, name=rec["name"], aliases=aliases, categories=[rec["category"]],
                    subtype="user", tier=None, plans=[rec["plan"]], district="", adcode="",
                    geometry=rec["geometry"], precision_m=float(rec["precision_m"]),
                    source=f"{src} — {who} {when}".strip(),
                    source_zh=f"{'实地核查' if surveyed else '用户标注'}：{who} {when}".strip(),
                    status="verified" if surveyed else "approximate",
-                   note=rec.get("note"), origin="user", method="survey" if surveyed else "estimate",
+                   note=rec.get("note"), origin="user", method="survey" if surveyed else "placed",
                    ref=f"user store, placed by {who}",
                    conversion=f"{crs.split()[0]}→wgs84" if not crs.startswith("wgs84") else None)
 

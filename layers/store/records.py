@@ -1,6 +1,7 @@
 """What the store holds: three kinds of entity with versions, and the operation records.
 
-* ``feature``  — a place the user put on the map (table ``features``, key ``feature_id``);
+* ``feature``  — a place the user put on the map (table ``features``, key ``feature_id``;
+  ``aliases`` is its other names joined by ``|``, schema 3 on);
 * ``position`` — an accepted or edited position of a shipped feature (table ``positions``);
 * ``plan``     — an imported plan: metadata here, original bytes in ``plan_texts`` by SHA-256.
 
@@ -38,13 +39,19 @@ class Entity:
     key: str                  # key column
     columns: tuple[tuple[str, str, bool], ...]   # (column, kind, required); kind: text|real|int
     geometry: bool            # has a ``geom`` column
+    added: tuple[tuple[str, int], ...] = ()      # (column, schema version that added it)
+
+    def columns_at(self, version: int) -> tuple[tuple[str, str, bool], ...]:
+        """The data columns a store of schema ``version`` has (later additions left out)."""
+        since = dict(self.added)
+        return tuple(c for c in self.columns if since.get(c[0], 1) <= version)
 
 
 ENTITIES: dict[str, Entity] = {
     "feature": Entity("feature", "features", "feature_id", (
         ("name", "text", True), ("plan", "text", True), ("category", "text", True),
         ("precision_m", "real", True), ("source", "text", False), ("note", "text", False),
-        ("crs", "text", False)), True),
+        ("crs", "text", False), ("aliases", "text", False)), True, (("aliases", 3),)),
     "position": Entity("position", "positions", "feature_id", (
         ("name", "text", False), ("status", "text", True), ("survey_date", "text", False),
         ("source", "text", False), ("survey_row", "int", False), ("survey_status", "text", False),

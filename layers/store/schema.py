@@ -9,16 +9,21 @@ PlanAtlas must never write into a schema it does not know).
 1. entity tables (``features``, ``positions``, ``plans`` + ``plan_texts``), ``operations`` and
    ``op_items`` (the undo/redo log), ``history`` (one row per change of a feature's position);
 2. ``layer_styles`` (QGIS opens the tables coloured) and ``sync_queue`` (operations made
-   offline, waiting for ``planatlas store sync``).
+   offline, waiting for ``planatlas store sync``);
+3. ``features.aliases`` (a placed feature's other names, ``|``-joined).
+
+A column added by a later migration is listed in its entity's ``added``
+(:class:`~planatlas.layers.store.records.Entity`), so the tables of schema 1 are created as they
+were and every later version only adds to them.
 """
 from __future__ import annotations
 
 from .records import ENTITIES
 
 __all__ = ["SCHEMA_VERSION", "APPLICATION", "sqlite_migrations", "pg_migrations", "EXPECTED",
-           "missing_columns", "GEOMETRY_TABLES", "ATTRIBUTE_TABLES"]
+           "expected_columns", "missing_columns", "GEOMETRY_TABLES", "ATTRIBUTE_TABLES"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION = "planatlas-store"
 
 GEOMETRY_TABLES = {"features": "places the user put on the map",
@@ -40,7 +45,7 @@ def _entity_table(dialect: str, name: str, prefix: str) -> list[str]:
     if ent.geometry:
         cols.append(f"geom {t['geom']}")
     cols.append(f"{ent.key} {t['text']} NOT NULL UNIQUE")
-    cols += [f"{c} {t[k]}" for c, k, _req in ent.columns]
+    cols += [f"{c} {t[k]}" for c, k, _req in ent.columns_at(1)]
     cols += [f"version {t['int']} NOT NULL DEFAULT 0", f"deleted {t['int']} NOT NULL DEFAULT 1",
              f"changed_by {t['text']}", f"changed_at {t['text']}", f"op_id {t['text']}"]
     return [f"CREATE TABLE {prefix}{ent.table} ({', '.join(cols)})"]
@@ -97,19 +102,29 @@ def _v2(dialect: str, prefix: str) -> list[str]:
     return out
 
 
+def _added(dialect: str, prefix: str, version: int) -> list[str]:
+    """ALTER TABLE statements for the entity columns schema ``version`` adds."""
+    t = _TYPES[dialect]
+    kinds = {}
+    for ent in ENTITIES.values():
+        kinds.update({(ent.table, c): k for c, k, _r in ent.columns})
+    return [f"ALTER TABLE {prefix}{ent.table} ADD COLUMN {col} {t[kinds[(ent.table, col)]]}"
+            for ent in ENTITIES.values() for col, since in ent.added if since == version]
+
+
 def sqlite_migrations() -> dict[int, list[str]]:
-    return {1: _core("sqlite", ""), 2: _v2("sqlite", "")}
+    return {1: _core("sqlite", ""), 2: _v2("sqlite", ""), 3: _added("sqlite", "", 3)}
 
 
 def pg_migrations(schema: str) -> dict[int, list[str]]:
-    return {1: _core("pg", f"{schema}."), 2: _v2("pg", f"{schema}.")}
+    return {1: _core("pg", f"{schema}."), 2: _v2("pg", f"{schema}."), 3: _added("pg", f"{schema}.", 3)}
 
 
-def _expected() -> dict[str, set[str]]:
+def _expected(version: int = SCHEMA_VERSION) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {"store_meta": {"key", "value"}}
     for ent in ENTITIES.values():
         cols = {"fid", ent.key, "version", "deleted", "changed_by", "changed_at", "op_id"}
-        cols |= {c for c, _k, _r in ent.columns}
+        cols |= {c for c, _k, _r in ent.columns_at(version)}
         if ent.geometry:
             cols.add("geom")
         out[ent.table] = cols
@@ -125,13 +140,14 @@ def _expected() -> dict[str, set[str]]:
 
 
 EXPECTED = _expected()
+expected_columns = _expected
 EXPECTED_V2 = {"sync_queue": {"op_id", "state", "message", "updated_at"}}
 
 
 def missing_columns(version: int, columns_of) -> list[str]:
     """``table.column`` names the schema needs but the store lacks (``columns_of(table)`` returns
     the set of lower-case column names, empty if the table is missing)."""
-    need = dict(EXPECTED)
+    need = _expected(version)
     if version >= 2:
         need.update(EXPECTED_V2)
     out = []

@@ -184,10 +184,11 @@ def copy_store(src_url: str | None, dst_url: str | None, *, replace: bool = Fals
         dst.close()
 
 
-def _columns(table: str) -> list[str]:
-    from .schema import EXPECTED
+def _columns(table: str, version: int = 0) -> list[str]:
+    """Columns to copy: those of the source's schema (an older source lacks the newest)."""
+    from .schema import SCHEMA_VERSION, expected_columns
 
-    return sorted(EXPECTED[table] - {"fid", "seq", "geom"})
+    return sorted(expected_columns(version or SCHEMA_VERSION)[table] - {"fid", "seq", "geom"})
 
 
 def _copy(src, dst, *, replace: bool) -> int:
@@ -202,7 +203,7 @@ def _copy(src, dst, *, replace: bool) -> int:
             if replace:
                 dtx.x(f"DELETE FROM {dtx.tab(table)}")
         for table in COPY_TABLES:
-            cols = _columns(table)
+            cols = _columns(table, getattr(src, "schema_version", 0))
             has_geom = table in geom_tables
             sel = ", ".join(cols + ([stx.g_out("geom")] if has_geom else []))
             order = "seq" if table == "operations" else "fid"

@@ -4,8 +4,9 @@ Survey files come from phones, GPS receivers and spreadsheets made by other peop
 must never let a small file take unbounded memory or time. The stated limits (refused with a
 message naming the limit, as :class:`SurveyFormatError`):
 
-* at most :data:`MAX_ROWS` data rows, and :data:`MAX_TEXT_CHARS` characters of kept text (names,
-  ids, notes, dates) in one survey — the check keeps every row in memory;
+* at most :data:`MAX_ROWS` data rows (Excel's limit, 1,048,576), and :data:`MAX_TEXT_CHARS`
+  characters of kept text (names, ids, notes, dates) in one survey — the check keeps every row,
+  as columns (a million rows check in well under 500 MB);
 * a CSV line may be :data:`MAX_LINE_CHARS` long and one record (quoted line breaks included)
   :data:`MAX_RECORD_CHARS`;
 * in an XML file (GPX/KML) no single token (comment, tag, attribute) above :data:`MAX_XML_TOKEN`
@@ -31,7 +32,7 @@ from .rows import SurveyFormatError, SurveyRow
 __all__ = ["MAX_ROWS", "MAX_TEXT_CHARS", "MAX_LINE_CHARS", "MAX_RECORD_CHARS", "MAX_XML_TOKEN",
            "MAX_MEMBERS", "MAX_RATIO", "Guard", "SafeZip", "CANCEL_POLL_S"]
 
-MAX_ROWS = 200_000
+MAX_ROWS = 1_048_576               # Excel's own row limit; a checked row costs ~200 bytes
 MAX_TEXT_CHARS = 50_000_000
 MAX_LINE_CHARS = 1_000_000
 MAX_RECORD_CHARS = 4_000_000
@@ -89,6 +90,22 @@ class Guard:
                 f"(the limit of one survey) by {row.where}; split the file")
         self.poll()
         return row
+
+
+    def take_many(self, rows: int, chars: int, where: str) -> None:
+        """Account for ``rows`` rows with ``chars`` characters of kept text at once (a chunk
+        read column-wise; ``where`` is its last row); the same limits as :meth:`take`."""
+        self.rows += rows
+        if self.rows > MAX_ROWS:
+            raise SurveyFormatError(
+                f"{self.path}: more than {MAX_ROWS:,} data rows (the limit of one survey); "
+                "split the file")
+        self.chars += chars
+        if self.chars > MAX_TEXT_CHARS:
+            raise SurveyFormatError(
+                f"{self.path}: more than {MAX_TEXT_CHARS:,} characters of names and notes "
+                f"(the limit of one survey) by {where}; split the file")
+        self.poll()
 
 
 def zip_failure(path: Path, exc: BaseException, what: str = "archive",

@@ -68,22 +68,26 @@ class _FeatureTable:
                 self.scaled[i] = shapely.transform(g, lambda c, k=k: c * np.array([k, 1.0]))
                 self.px[i], self.py[i] = feature_anchor(f)
 
-    def nearest(self, lon: np.ndarray, lat: np.ndarray, fidx: np.ndarray):
-        """Distance (m), azimuth from feature to point, and nearest feature point per pair."""
+    def nearest(self, lon: np.ndarray, lat: np.ndarray, fidx: np.ndarray, *,
+                chunk: int = 65536):
+        """Distance (m), azimuth from feature to point, and nearest feature point per pair.
+        Pairs with area/line features are done ``chunk`` at a time: each needs shapely
+        objects (a point, a shortest line), and a million of them at once cost ~400 MB."""
         import shapely
 
         tlon = self.px[fidx].copy()
         tlat = self.py[fidx].copy()
-        nonpt = ~self.is_point[fidx]
-        if nonpt.any():
-            sel = fidx[nonpt]
+        nonpt = np.flatnonzero(~self.is_point[fidx])
+        for a in range(0, len(nonpt), chunk):
+            rows = nonpt[a:a + chunk]
+            sel = fidx[rows]
             k = self.scale[sel]
-            pts = shapely.points(lon[nonpt] * k, lat[nonpt])
+            pts = shapely.points(lon[rows] * k, lat[rows])
             lines = shapely.shortest_line(self.scaled[sel], pts)
             xy = shapely.get_coordinates(shapely.get_point(lines, 0))
             if len(xy) == len(sel):
-                tlon[nonpt] = xy[:, 0] / k
-                tlat[nonpt] = xy[:, 1]
+                tlon[rows] = xy[:, 0] / k
+                tlat[rows] = xy[:, 1]
         if lon.size == 0:
             return np.zeros(0), np.zeros(0), tlon, tlat
         az, _, dist = _geod().inv(tlon, tlat, lon, lat)
@@ -150,7 +154,7 @@ class CrsChoice:
 class SurveyReport:
     source: str
     crs: CrsChoice
-    rows: list[RowResult]
+    rows: Sequence[RowResult]          # a results.ReportRows: RowResults made when read
     not_surveyed: list[str]
     tolerance_m: float
     plans: list[str] | None
@@ -160,14 +164,18 @@ class SurveyReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        c = Counter(r.status for r in self.rows)
+        if hasattr(self.rows, "counts"):               # results kept as columns
+            c = self.rows.counts()
+        else:
+            c = Counter(r.status for r in self.rows)
         return {s: c.get(s, 0) for s in ROW_STATUSES} | {"not_surveyed": len(self.not_surveyed)}
 
     def row(self, n: int) -> RowResult:
-        for r in self.rows:
-            if r.row == n:
-                return r
-        raise KeyError(f"no data row {n} in {self.source}")
+        hit = self.rows.find(n) if hasattr(self.rows, "find") else \
+            next((r for r in self.rows if r.row == n), None)
+        if hit is None:
+            raise KeyError(f"no data row {n} in {self.source}")
+        return hit
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -200,17 +200,10 @@ def _with_error(r: SurveyRow, reason: str) -> SurveyRow:
     return r
 
 
-def _rows_from_table(path: Path, rows: Iterable[tuple[Any, str, int]], *, where_fmt: str,
-                     guard: Guard | None = None, header_scan: int = 25) -> Iterator[SurveyRow]:
-    """Find the header among the first rows, then yield SurveyRows for the following ones.
-
-    ``rows`` yields ``(cells, where, ordinal)``; a data row's number is its ordinal minus the
-    header's (so rows a reader skips, such as missing XLSX rows, keep their numbers)."""
-    guard = guard or Guard(path)
-    it = iter(rows)
+def _find_header(path: Path, it, header_scan: int = 25) -> tuple[dict[str, int], int]:
+    """Read rows from ``it`` up to the header (a row naming coordinate columns); returns its
+    role mapping and ordinal. Raises :class:`NoSurveyHeader` when there is none."""
     scanned: list[Any] = []            # non-blank rows before the header (a bounded number)
-    mapping: dict[str, int] | None = None
-    header_at = 0
     looked = multi = 0
     for cells, _, ordinal in it:
         looked += 1
@@ -223,21 +216,29 @@ def _rows_from_table(path: Path, rows: Iterable[tuple[Any, str, int]], *, where_
         if filled >= 2:
             m = _map_header(cells)
             if _has_coordinates(m):
-                mapping, header_at = m, ordinal
-                break
+                return m, ordinal
             multi += 1
             if multi >= header_scan:
                 break
         elif len(scanned) >= 4 * header_scan:     # title lines
             break
-    if mapping is None:
-        nonempty = [c for c in scanned if any(x not in (None, "") for x in c)]
-        if not nonempty:
-            raise NoSurveyHeader(f"{path}: the file is empty (no header row)")
-        # report the row that looked most like a header
-        header = max(nonempty[:header_scan], key=lambda c: len(_map_header(c)))
-        raise NoSurveyHeader(_missing_coordinate_message(path, header))
-    del scanned
+    nonempty = [c for c in scanned if any(x not in (None, "") for x in c)]
+    if not nonempty:
+        raise NoSurveyHeader(f"{path}: the file is empty (no header row)")
+    # report the row that looked most like a header
+    header = max(nonempty[:header_scan], key=lambda c: len(_map_header(c)))
+    raise NoSurveyHeader(_missing_coordinate_message(path, header))
+
+
+def _rows_from_table(path: Path, rows: Iterable[tuple[Any, str, int]], *, where_fmt: str,
+                     guard: Guard | None = None, header_scan: int = 25) -> Iterator[SurveyRow]:
+    """Find the header among the first rows, then yield SurveyRows for the following ones.
+
+    ``rows`` yields ``(cells, where, ordinal)``; a data row's number is its ordinal minus the
+    header's (so rows a reader skips, such as missing XLSX rows, keep their numbers)."""
+    guard = guard or Guard(path)
+    it = iter(rows)
+    mapping, header_at = _find_header(path, it, header_scan)
     plan = _compile(mapping)
     for cells, loc, ordinal in it:
         sr = _row_from_cells(cells, plan, ordinal - header_at, where_fmt.format(loc=loc))

@@ -29,6 +29,9 @@ REPORT_COLUMNS = ("row", "where", "name", "id", "feature", "feature_name", "stat
 
 
 def _report_records(report: SurveyReport) -> Iterable[list[Any]]:
+    if hasattr(report.rows, "records"):            # results kept as columns: chunk by chunk
+        yield from report.rows.records(report.features)
+        return
     for r in report.rows:
         f = report.features.get(r.feature) if r.feature else None
         yield [r.row, r.where, r.name, r.fid, r.feature, f.name if f else None, r.status,
@@ -38,6 +41,11 @@ def _report_records(report: SurveyReport) -> Iterable[list[Any]]:
                None if r.raw_lon is None else round(r.raw_lon, 7),
                None if r.raw_lat is None else round(r.raw_lat, 7),
                r.reported, r.date, r.notes, r.message]
+
+
+_TEXT_COLS = {k for k, c in enumerate(REPORT_COLUMNS)
+              if c in ("where", "name", "id", "feature", "feature_name", "reported", "date",
+                       "notes", "message")}
 
 
 def _csv_safe(v: Any) -> Any:
@@ -62,8 +70,13 @@ def write_report(report: SurveyReport, path: str | os.PathLike) -> Path:
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 w = csv.writer(fh)
                 w.writerow(REPORT_COLUMNS)
-                for rec in _report_records(report):
-                    w.writerow([_csv_safe(v) for v in rec])
+                if hasattr(report.rows, "column_chunks"):     # columns, 20,000 rows at a time
+                    for cols in report.rows.column_chunks(report.features):
+                        w.writerows(zip(*[[_csv_safe(v) for v in c] if k in _TEXT_COLS else c
+                                          for k, c in enumerate(cols)]))
+                else:
+                    for rec in _report_records(report):
+                        w.writerow([_csv_safe(v) for v in rec])
                 if report.not_surveyed:
                     for fid in report.not_surveyed:
                         f = report.features.get(fid)
