@@ -30,6 +30,7 @@ from planatlas.desktop.coordbar import CoordinateReadout
 from planatlas.desktop.panels import PANELS, LazyPanelsMixin
 from planatlas.desktop.fonts import ensure_fonts
 from planatlas.desktop.i18n import tr
+from planatlas.desktop.target_badges import show_target_badges
 from planatlas.desktop.render import MapView
 from planatlas.desktop.startup import (
     FirstFrame, default_layout, fit_to_screen, install_qt_translations, quit_on_sigint,
@@ -183,6 +184,8 @@ class MainWindow(BookmarksMixin, LazyPanelsMixin, QMainWindow):
             self.menu_lang.addAction(self.actions_by_key[f"act.lang_{lang}"])
         self.menu_view.addSeparator()
         self.menu_view.addAction(self._act("act.targets", self.open_targets, "Ctrl+T"))
+        self.menu_view.addAction(self._act("act.target_badges", lambda on: show_target_badges(self, on),
+                                           checkable=True))
         self.menu_tools = mb.addMenu("")
         for a in (pan, meas, area, self.actions_by_key["act.search"]):
             self.menu_tools.addAction(a)

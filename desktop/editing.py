@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from planatlas.desktop import dropping
 from planatlas.desktop.i18n import tr
 from planatlas.desktop.placetools import PlaceRequest
+from planatlas.desktop.target_badges import refresh_target_badges
 from planatlas.desktop.unlocated_panel import UnlocatedPanel
 from planatlas.layers.placing import PLACED_SOURCE
 
@@ -200,6 +201,7 @@ class Editing(QObject):
             win.plan_panel.reload_plans()
         win.site_panel.retranslate()               # refills the plan filter
         self.panel.reload_plans()
+        refresh_target_badges(win)
 
     # ------------------------------------------------------------------ placing
     def start_placing(self, request: PlaceRequest) -> None:
@@ -309,6 +311,7 @@ class Editing(QObject):
             self.panel.refresh()
             if hasattr(self.win.plan_panel, "reload_plans"):
                 self.win.plan_panel.reload_plans()      # clause badges (◆n) follow
+            refresh_target_badges(self.win)             # target badges on the map follow
         cur = state.current_feature if state.current_feature in state.scene.index else None
         state.select_features(state.selection, current=cur, keep_clause=True)   # drop what is gone
         changed = {it.id for op in ops for it in op.items}

@@ -246,6 +246,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "legend.halos": ("显示所有近似位置的精度光晕", "Show the precision halo of every approximate position"),
     "layers.halos": ("精度光晕", "Precision halos"),
     "legend.schematic": ("示意范围（虚线/斜线）", "Schematic area (dashed/hatched)"),
+    "legend.target_badges": ("针对该地点的目标数（最多 {max} 项）", "Targets about the place (up to {max})"),
     "legend.selected": ("已选要素", "Selected feature"),
     "layers.opacity": ("不透明度…", "Opacity…"),
     "layers.opacity_prompt": ("不透明度（%）：", "Opacity (%):"),
@@ -375,6 +376,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tool.hint": ("拖动平移 · 滚轮缩放 · Shift+拖动框选 · 单击查看", "Drag to pan · wheel to zoom · Shift-drag to select · click to identify"),
     # targets window (desktop/targets_window.py)
     "act.targets": ("目标对比…", "Compare targets…"),
+    "act.target_badges": ("按目标数标注地点", "Badge places by number of targets"),
     "col.canonical": ("规范指标", "Canonical indicator"),
     "targets.title": ("目标对比 — 各规划目标一览", "Targets at a glance — plans compared"),
     "targets.indicator": ("指标：", "Indicator:"),

@@ -139,22 +139,14 @@ class Atlas:
         raise KeyError(f"unknown target {target_id!r}")    # pragma: no cover - same plan, same ids
 
     def target_counts(self, plans=None, kinds=("target",)) -> dict[str, int]:
-        """Feature id -> number of targets tied to it (clauses naming it, or scoped to it), of
-        the given kinds and plans; a figure stated twice (summary and body) counts once."""
+        """Feature id -> number of targets about it (its scope, or the place named next to the
+        figure, or a local target of a clause naming it — not a 全市/全区 target that merely shares
+        the clause), of the given kinds and plans; a figure stated twice counts once. The map's
+        target badges show these counts (:func:`target_places.target_counts`)."""
         from .compare import rows_of
-        plans = set(plans) if plans else None
+        from .target_places import target_counts
         dup = {r.target.id for pid in self.plans for r in rows_of(self, pid) if r.duplicate_of}
-        out: dict[str, int] = {}
-        for fid in self.features:
-            n = 0
-            for tid in self.links.target_ids(fid):
-                t = self._targets.get(tid)
-                if (t is not None and t.kind in kinds and tid not in dup
-                        and (plans is None or t.plan in plans)):
-                    n += 1
-            if n:
-                out[fid] = n
-        return out
+        return target_counts(self, plans or None, kinds, frozenset(dup))
 
     def places(self, plan_id: str):
         """Every place the recogniser finds in the plan (:class:`recognise.PlaceMention`), cached."""

@@ -223,3 +223,6 @@ register_kind(LayerKind("survey_report", "overlay", {"zh": "现场核查结果",
 register_kind(LayerKind("position_history", "overlay",
                         {"zh": "核实前的位置", "en": "Positions before verification"},
                         {"color": "#5a5a5a"}, source_keys=("moves",), group="overlays"))
+register_kind(LayerKind("target_counts", "overlay",
+                        {"zh": "目标数徽标", "en": "Target count badges"},
+                        {"color": "#34495e"}, source_keys=("counts",), group="overlays"))

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .model import Clause, Feature, Mention, Plan, Target
-from .nonplace import is_org_context, name_reason
+from .nonplace import is_org_context
 from .text import normalise_name
 
 
@@ -121,75 +121,3 @@ def build_links(plans: dict[str, Plan], features: list[Feature]) -> LinkIndex:
             ids.setdefault(tid)
         index.targets_by_feature[f.id] = list(ids)
     return index
-
-
-# ---------------------------------------------------------------- unlocated place-like mentions
-PLACE_SUFFIX = (
-    "商圈|步行街|商业街区|商业街|特色街区|街区|夜市|物流园区|物流园|物流枢纽|物流基地|冷链基地|港区|作业区|码头|"
-    "国际邮轮母港|邮轮母港|游轮母港|机场|景区|公园|植物园|古镇|名镇|博物馆|纪念馆|艺术馆|记忆馆|故居|度假区|湿地|"
-    "专业市场|批发市场|交易市场|水产市场|服装城|家纺城|博览城|广场|会展中心|文旅城|小镇|港|保税物流中心|综合保税区|"
-    "奥特莱斯|购物中心|天街|印象城|万达广场|会员店|文化公园|武林园|文旅港|基地|产业园")
-_BREAK = re.compile(r"[，,。；;：:、\s“”\"'（）()《》【】\[\]！？…—·\n]|以及|依托|打造|建设|推进|推动|提升|加快|围绕|"
-                    r"发挥|支持|鼓励|构建|培育|建成|形成|放大|扩大|完成|开工|实现|结合|发展|串联|增设|联动|和|及|与|等|的|在|以|将|把|向|对|由|为|从")
-_SUFFIX_AT_END = re.compile(rf"(?:{PLACE_SUFFIX})$")
-GENERIC = re.compile(
-    r"^(?:重点|各级|各类|特色|一批|城市|区域|核心|大型|现代|综合|国际|国家|标志性|传统|新型|知名|优质|全国|"
-    r"高品质|高端|地标|品牌|主题|示范|省级|市级|区级|国家级|世界级|首批|现有|一流|智慧|智能|数字|全球|"
-    r"物流|商业|消费|旅游|文旅|电商|跨境电商|产业|服务|创新|创业|生态|夜间|周边|沿线|沿海|沿江|主|新|老|大|小|"
-    r"的|和|及|等|个|一|两|三|四|五|十|多|各|本|该|这|其|所有|相关|开放式|空港型|港口型|商贸服务型|综合性)*"
-    r"(?:" + PLACE_SUFFIX + r")$")
-
-
-def place_like_spans(text: str):
-    """Candidate place names: a short run of text ending in a place suffix, cut at punctuation and verbs."""
-    pos = 0
-    for brk in list(_BREAK.finditer(text)) + [None]:
-        end = brk.start() if brk else len(text)
-        chunk = text[pos:end]
-        if 2 <= len(chunk) <= 24 and _SUFFIX_AT_END.search(chunk):
-            if not GENERIC.match(chunk) and not re.search(r"\d{4}", chunk):
-                yield pos, end, chunk
-        pos = brk.end() if brk else len(text)
-
-
-def explain(norm: str, excluded: list[tuple[str, str]]) -> str | None:
-    """Reason of the exclusion that fits a candidate best: exact match, else the longest overlap."""
-    exact = [r for n, r in excluded if n == norm]
-    if exact:
-        return exact[0]
-    overlapping = [(len(n), r) for n, r in excluded if n and (n in norm or norm in n)]
-    return max(overlapping, key=lambda x: x[0])[1] if overlapping else None
-
-
-def _nonplace_reason(text: str, start: int, end: int, chunk: str) -> str | None:
-    """Why a place-like candidate is not a place according to :mod:`nonplace` (or None)."""
-    why = is_org_context(text, start, end) or name_reason(chunk)
-    return f"not a place ({why})" if why else None
-
-
-def unlocated(plan: Plan, features: list[Feature], excluded: list[dict]) -> list[dict]:
-    """Place-like mentions in ``plan`` that match no feature name/alias.
-
-    Each item: ``{"surface", "clause", "line", "explained": reason-or-None}``; items covered by an
-    ``excluded.json`` entry carry its reason.
-    """
-    pattern, owners = name_pattern(features_for_plan(plan, features))
-    ex = [(normalise_name(e["surface"]), e["reason"]) for e in excluded if e.get("plan") in (plan.id, "*")]
-    out: list[dict] = []
-    seen: set[tuple[str, str]] = set()
-    for clause in plan.clauses:
-        sources = [(clause.text, None)] + [(n, i) for i, n in enumerate(clause.notes)]
-        for text, note_i in sources:
-            covered = [(m.start(), m.end()) for m in pattern.finditer(text)] if pattern else []
-            for s, e, chunk in place_like_spans(text):
-                if any(s < ce and cs < e for cs, ce in covered):
-                    continue
-                key = (chunk, clause.id)
-                if key in seen:
-                    continue
-                seen.add(key)
-                norm = normalise_name(chunk)
-                reason = explain(norm, ex) or _nonplace_reason(text, s, e, chunk)
-                line = clause.line_at(s) if note_i is None else clause.note_lines[note_i]
-                out.append({"surface": chunk, "clause": clause.id, "line": line, "explained": reason})
-    return out

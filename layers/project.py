@@ -33,7 +33,7 @@ __all__ = ["Project", "save_project", "load_project", "apply_project", "add_file
 PROJECT_VERSION = 1
 PROJECT_SUFFIX = ".planatlas.json"
 FORMAT = "planatlas-project"
-SESSION_KINDS = ("survey_report", "position_history")
+SESSION_KINDS = ("survey_report", "position_history", "target_counts")   # made by the session
 FILE_KINDS = ("user_vector", "tile_layer")
 MAX_RECENT = 10
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .model import Clause, Target
 
-__all__ = ["TargetPlaces", "places_of_target", "number_offset"]
+__all__ = ["TargetPlaces", "places_of_target", "number_offset", "target_counts"]
 
 # the phrase of the number: up to the nearest comma, colon or sentence end on either side
 _PHRASE_END = re.compile(r"[。；;！？!?\n，,：:]")
@@ -126,3 +126,30 @@ def places_of_target(atlas, target_id: str) -> TargetPlaces:
         if spans:
             return TargetPlaces(_nearest_group(clause.text, pos, spans), "nearest")
     return TargetPlaces(list(in_clause), "clause" if in_clause else "none")
+
+
+_AREA_WIDE = re.compile(r"^(?:全|整个|本)(?:市|区|县|镇|省|国|域)")
+
+
+def target_counts(atlas, plans=None, kinds=("target",), skip=frozenset()) -> dict[str, int]:
+    """Number of targets tied to each place, for the map's target badges: a target counts for the
+    places :func:`places_of_target` gives (what a click on it selects), except a plan-wide target
+    (scope 全市/全区/…) that only shares a clause with places — it is about the whole area, not
+    about them. Places with no target are left out. ``plans``: only these plans' targets;
+    ``kinds``: target kinds counted (baselines are not targets); ``skip``: target ids left out
+    (:meth:`Atlas.target_counts` skips a figure stated twice, summary and body)."""
+    wanted = None if plans is None else set(plans)
+    counts: dict[str, int] = {}
+    for pid, plan in atlas.plans.items():
+        if wanted is not None and pid not in wanted:
+            continue
+        for t in plan.targets:
+            if t.kind not in kinds or t.id in skip:
+                continue
+            tied = places_of_target(atlas, t.id)
+            if tied.how == "clause" and _AREA_WIDE.match(t.scope or ""):
+                continue
+            for fid in dict.fromkeys(tied.ids):
+                if fid in atlas.features:
+                    counts[fid] = counts.get(fid, 0) + 1
+    return counts

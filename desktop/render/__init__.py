@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from planatlas.layers.stack import default_stack
 
-from . import basemap, features, overlays, tiles, userlayers  # noqa: F401  (register every kind)
+from . import basemap, features, overlays, targetbadges, tiles, userlayers  # noqa: F401  (register every kind)
 from .labels import LabelPlacer
 from .paint import (
     context, hit_test, ids_in_rect, legend, paint_background, paint_basemap, paint_features,
