@@ -17,21 +17,16 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import (
-    QEasingCurve, QPointF, QSize, Qt, QTimer, QVariantAnimation, Signal,
-)
-from PySide6.QtGui import (
-    QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen, QTransform,
-    QWheelEvent,
-)
+from PySide6.QtCore import QEasingCurve, QPointF, QSize, Qt, QTimer, QVariantAnimation, Signal
+from PySide6.QtGui import (QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath,
+                           QPen, QTransform, QWheelEvent)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from planatlas.desktop.i18n import category_label, tr
 from planatlas.desktop.maptools import TOOLS, MapTool, format_distance
 from planatlas.desktop.render import HOVER_COLOR, PAPER, MapView, hit_test, lonlat_to_merc
-from planatlas.desktop.render.frames import (
-    Frame, FrameRequest, FrameWorker, frame_transform, frame_view, render_frame,
-)
+from planatlas.desktop.render.frames import (Frame, FrameRequest, FrameWorker, frame_transform,
+                                             frame_view, render_frame)
 from planatlas.desktop.state import AtlasState
 
 __all__ = ["MapCanvas", "format_distance"]
@@ -248,8 +243,7 @@ class MapCanvas(QWidget):
         return None
 
     def _ensure_frame(self) -> Frame | None:
-        """The frame to show for the current view; asks the worker for a new one if none
-        fits (the newest frame is shown meanwhile)."""
+        """The current view's frame; asks the worker for one if none fits (newest shown meanwhile)."""
         good = self._good_frame()
         if good is not None:
             self._frame = good
