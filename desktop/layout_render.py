@@ -28,6 +28,7 @@ from planatlas.layers.layout import MM_PER_INCH, Layout, LayoutItem
 __all__ = ["PageContent", "render_layout", "INSET_MIN", "item_rect_px"]
 
 INSET_MIN = 5            # unlabelled sites that make a cluster worth an inset
+INSET_ZOOM = 6.0         # how much the inset enlarges the densest area (about)
 INK = "#222222"
 FRAME_RED = "#c0392b"
 
@@ -163,7 +164,7 @@ def _draw_key(painter, rect, rows, family, px, ink):
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QFontMetricsF
 
-    from planatlas.desktop.page import _draw_text, page_font
+    from planatlas.desktop.page import page_font
 
     if not rows:
         return
@@ -178,13 +179,13 @@ def _draw_key(painter, rect, rows, family, px, ink):
         cols = math.ceil(len(rows) / per_col)
         col_w = rect.width() / cols
         widest = max(fm.horizontalAdvance(f"{n}  {name}") for n, name in rows)
-        if (widest <= col_w and cols * per_col >= len(rows)) or size <= px * 0.55:
+        if (widest <= col_w and cols * per_col >= len(rows)) or size <= px * 0.8:
             break
         size *= 0.92
     painter.save()
     painter.setPen(ink)
     painter.setFont(head)
-    _draw_text(painter, QRectF(rect.left(), rect.top(), rect.width(), head_h),
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), head_h),
                int(Qt.AlignLeft | Qt.AlignVCenter), "编号注记 Numbered sites")
     painter.setFont(font)
     num_w = fm.horizontalAdvance(f"{rows[-1][0]} ") + fm.horizontalAdvance(" ")
@@ -194,9 +195,9 @@ def _draw_key(painter, rect, rows, family, px, ink):
             break
         x = rect.left() + c * col_w
         y = rect.top() + head_h + r * row_h
-        _draw_text(painter, QRectF(x, y, num_w, row_h), int(Qt.AlignRight | Qt.AlignVCenter), str(n))
+        painter.drawText(QRectF(x, y, num_w, row_h), int(Qt.AlignRight | Qt.AlignVCenter), str(n))
         text = fm.elidedText(name, Qt.ElideRight, col_w - num_w - fm.horizontalAdvance(" ") * 2)
-        _draw_text(painter, QRectF(x + num_w + fm.horizontalAdvance(" "), y, col_w - num_w, row_h),
+        painter.drawText(QRectF(x + num_w + fm.horizontalAdvance(" "), y, col_w - num_w, row_h),
                    int(Qt.AlignLeft | Qt.AlignVCenter), text)
     painter.restore()
 
@@ -211,9 +212,7 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
     from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 
     from planatlas.desktop.fonts import ensure_fonts
-    from planatlas.desktop.page import (
-        _draw_text, _fit_font, _legend, _north_arrow, _scale_bar, page_font,
-    )
+    from planatlas.desktop.page import fit_font, legend_box, north_arrow, scale_bar
     from planatlas.desktop.render import MapView, legend as stack_legend, merc_to_lonlat
 
     def step(pc: int) -> None:
@@ -223,8 +222,7 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
     family = ensure_fonts()
     dev = painter.device()
     width, height = dev.width(), dev.height()
-    w_mm, _h_mm = layout.size_mm
-    k = width / w_mm                                     # device pixels per millimetre
+    k = dpi / MM_PER_INCH                  # device pixels per millimetre (the same on every device)
     pt = k * MM_PER_INCH / 72.0                          # device pixels per point
     ctx = content.ctx
     scale = ctx.scale
@@ -254,12 +252,13 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
     inset_extent, inset_rect, inset_view, in_inset = None, None, None, np.zeros(0, dtype=np.int64)
     if mode in ("auto", "inset") and inset_item is not None and inset_item.visible and len(unl) >= INSET_MIN:
         ux, uy = view.to_screen(scene.ax[unl], scene.ay[unl])
-        win = min(view.width, view.height) * 0.22
+        # a window the inset enlarges about INSET_ZOOM times
+        win = min(inset_item.w, inset_item.h) * k / INSET_ZOOM
         members = unl[_densest(np.asarray(ux), np.asarray(uy), win)]
         if len(members) >= INSET_MIN:
             bx0, by0 = float(scene.ax[members].min()), float(scene.ay[members].min())
             bx1, by1 = float(scene.ax[members].max()), float(scene.ay[members].max())
-            pad = max(bx1 - bx0, by1 - by0) * 0.12 + 400.0
+            pad = max(bx1 - bx0, by1 - by0) * 0.08 + 300.0
             lon, lat = merc_to_lonlat([bx0 - pad, bx1 + pad], [by0 - pad, by1 + pad])
             inset_extent = (float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1]))
     taken: list = []
@@ -350,26 +349,27 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
     painter.drawRect(mr)
     legend_rows = [(f"{e.label}（{e.count}）" if e.count is not None else e.label, e.draw)
                    for e in stack_legend(ctx, view)]
+    rects = _furniture_rects(layout, k, pt, family, len(legend_rows), bool(key_rows))
     for item in layout.items:
         if not item.visible or item.kind in ("map", "inset", "overview"):
             continue
-        r = item_rect_px(item, k)
+        r = rects[item.id]
         size = float(item.props.get("pt", 8.5)) * pt
         if item.kind == "title" and content.title:
             painter.setPen(ink)
-            painter.setFont(_fit_font(family, size, content.title, r.width()))
-            _draw_text(painter, r, int(Qt.AlignLeft | Qt.AlignVCenter), content.title)
+            painter.setFont(fit_font(family, size, content.title, r.width()))
+            painter.drawText(r, int(Qt.AlignLeft | Qt.AlignVCenter), content.title)
         elif item.kind == "subtitle" and content.subtitle:
             painter.setPen(QColor("#555555"))
-            painter.setFont(_fit_font(family, size, content.subtitle, r.width()))
-            _draw_text(painter, r, int(Qt.AlignLeft | Qt.AlignVCenter),
+            painter.setFont(fit_font(family, size, content.subtitle, r.width()))
+            painter.drawText(r, int(Qt.AlignLeft | Qt.AlignVCenter),
                        QFontMetricsF(painter.font()).elidedText(content.subtitle, Qt.ElideRight, r.width()))
         elif item.kind == "north":
-            _north_arrow(painter, r, family, ink)
+            north_arrow(painter, r, family, ink)
         elif item.kind == "scalebar":
-            _scale_bar(painter, r, view, dpi, family, size, ink)
+            scale_bar(painter, r, view, dpi, family, size, ink)
         elif item.kind == "legend":
-            _legend(painter, r, legend_rows, family, size, ink)
+            legend_box(painter, r, legend_rows, family, size, ink)
         elif item.kind == "key":
             _draw_key(painter, r, key_rows, family, size, ink)
         elif item.kind == "attribution":
@@ -384,11 +384,39 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
             "labels": [lb.text for lb in (placer.placed if placer is not None else [])]}
 
 
+def _furniture_rects(layout: Layout, k: float, pt: float, family: str, n_legend: int,
+                     has_key: bool) -> dict:
+    """Item rectangles in device pixels. Where the numbered key sits right under the legend
+    (the standard layouts) the legend takes only the height its rows need and the key the rest;
+    without a key the legend keeps both."""
+    from PySide6.QtGui import QFontMetricsF
+
+    from planatlas.desktop.page import page_font
+
+    rects = {it.id: item_rect_px(it, k) for it in layout.items}
+    leg, key = layout.get("legend"), layout.get("key")
+    if leg is None or key is None or not (leg.visible and key.visible):
+        return rects
+    a, b = rects[leg.id], rects[key.id]
+    if abs(a.left() - b.left()) > 1 or abs(a.width() - b.width()) > 1 or b.top() < a.bottom() - 1:
+        return rects
+    if not has_key:
+        a.setBottom(b.bottom())
+        return rects
+    fm = QFontMetricsF(page_font(family, float(leg.props.get("pt", 8.5)) * pt))
+    need = fm.height() * (1.45 * n_legend + 1.5)
+    if need < a.height():
+        gap = b.top() - a.bottom()
+        a.setHeight(need)
+        b.setTop(a.bottom() + gap)
+    return rects
+
+
 def _attribution(painter, rect, content: PageContent, family: str, px: float) -> None:
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QColor
 
-    from planatlas.desktop.page import _draw_text, page_font
+    from planatlas.desktop.page import page_font
 
     text = "\n".join([*content.attribution, f"制图 PlanAtlas · {content.date}"])
     flags = int(Qt.AlignLeft | Qt.AlignBottom | Qt.TextWordWrap)
@@ -400,7 +428,7 @@ def _attribution(painter, rect, content: PageContent, family: str, px: float) ->
             break
         size *= 0.92
     painter.setPen(QColor("#444444"))
-    _draw_text(painter, rect, flags, text)
+    painter.drawText(rect, flags, text)
 
 
 def _around(extent, ctx, factor: float = 3.0):

@@ -219,6 +219,8 @@ class Layout:
         sx, sy = w1 / w0, h1 / h0
         for it in lay.items:
             it.x, it.y, it.w, it.h = it.x * sx, it.y * sy, it.w * sx, it.h * sy
+            if "pt" in it.props:                  # text grows with the page
+                it.props["pt"] = round(float(it.props["pt"]) * math.sqrt(sx * sy), 2)
         return lay
 
 
