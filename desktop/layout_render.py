@@ -28,6 +28,7 @@ from planatlas.layers.layout import MM_PER_INCH, Layout, LayoutItem
 __all__ = ["PageContent", "render_layout", "INSET_MIN", "item_rect_px"]
 
 INSET_MIN = 5            # unlabelled sites that make a cluster worth an inset
+KEY_MAX = 99             # more unlabelled sites than this: no key (frame less, or make an atlas)
 INSET_ZOOM = 6.0         # how much the inset enlarges the densest area (about)
 INK = "#222222"
 FRAME_RED = "#c0392b"
@@ -301,7 +302,8 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
 
     # -- numbered key for what is still unlabelled
     key_rows: list[tuple[int, str]] = []
-    if mode in ("auto", "key") and key_item is not None and key_item.visible and (len(unl) or len(in_inset)):
+    if mode in ("auto", "key") and key_item is not None and key_item.visible and \
+            0 < len(unl) + len(in_inset) <= KEY_MAX:
         n = 0
         for vw, origin, idx in ((view, mr.topLeft(), unl),
                                 (inset_view, inset_rect.topLeft() + QPointF(k * 0.4, k * 0.4) if inset_rect else None,

@@ -17,9 +17,24 @@ def cmd_export_data(args) -> int:
 
 def cmd_export_html(args) -> int:
     from planatlas.layers.export.html import export_html
+    from planatlas.layers.extent import parse_extent, resolve_extent
 
-    emit_json(export_html(get_atlas(), args.plan, args.out, categories=args.category,
-                          title=args.title))
+    atlas = get_atlas()
+    stack, view, bookmarks = None, None, []
+    if args.project:
+        from planatlas.layers.project import apply_project, load_project
+        from planatlas.layers.stack import plan_ids, standard_stack
+
+        proj, _problems = load_project(args.project)
+        stack = standard_stack(plan_ids(atlas))
+        apply_project(stack, proj)
+        view, bookmarks = proj.extent, list(proj.bookmarks)
+    spec = parse_extent(args.extent or ("view" if view is not None else "plan"))
+    box = None if spec.mode in ("plan", "all") else \
+        resolve_extent(spec, atlas, [p.strip() for p in args.plan.split(",")], view=view,
+                       bookmarks=bookmarks)
+    emit_json(export_html(atlas, args.plan, args.out, categories=args.category,
+                          title=args.title, stack=stack, extent=box))
     return 0
 
 
@@ -128,6 +143,11 @@ def register(sub) -> None:
     p.add_argument("--plan", required=True, help="plan id(s), comma separated")
     p.add_argument("--category", default=None, help="categories, comma separated (default: all)")
     p.add_argument("--title", default=None, help="page title (default: the plan titles)")
+    p.add_argument("--project", metavar="FILE",
+                   help="a PlanAtlas project: its visible layers and saved view")
+    p.add_argument("--extent", default=None,
+                   help="plan (default; a --project's saved view if it has one), view, "
+                        "district:NAME, bookmark:NAME or minlon,minlat,maxlon,maxlat")
     p.add_argument("--out", required=True, help="output .html file")
     p.set_defaults(func=cmd_export_html)
 

@@ -24,7 +24,7 @@ import shapely
 
 from planatlas.layers.model import CATEGORY_COLORS, CATEGORY_LABELS
 
-from .data import selection
+from .data import ExportError, selection
 from .records import Site, atomic_path, format_target, representative_point
 
 __all__ = ["export_html", "build_map", "h", "external_references", "basemap_attribution"]
@@ -235,12 +235,31 @@ def _site_layers(site: Site, color: str):
     return out
 
 
-def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
-    """The folium Map (not yet rendered) and the selected sites."""
+def _stack_filter(stack):
+    """From a layer stack (the window's): the shown (plan, category) pairs with their colours,
+    and the basemap layers shown. ``None`` shows everything in the default colours."""
+    if stack is None:
+        return None, {"districts", "water", "plan_areas"}
+    pairs = {(la.source["plan"], la.source["category"]): la.style.get("color")
+             for la in stack.find(kind="plan_category") if la.visible}
+    base = {la.kind for la in stack if la.visible and la.kind in ("districts", "water", "plan_areas")}
+    return pairs, base
+
+
+def build_map(atlas, plans=None, categories=None, *, title: str | None = None, stack=None,
+              extent=None):
+    """The folium Map (not yet rendered) and the selected sites. ``stack``: show only its
+    visible plan layers (in their colours) and basemap layers; ``extent``: open on this lon/lat
+    box (e.g. the window's view) instead of the sites' bounds."""
     import folium
 
     plan_ids, cats, sites = selection(atlas, plans, categories)
-    bounds = _bounds(sites)
+    pairs, shown_base = _stack_filter(stack)
+    if pairs is not None:
+        sites = [s for s in sites if any((p, c) in pairs for p in s.plans for c in s.categories)]
+        if not sites:
+            raise ExportError("nothing to export: every layer of these plans is hidden")
+    bounds = _bounds(sites) if extent is None else tuple(float(v) for v in extent)
     minx, miny, maxx, maxy = bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
                    control_scale=True, prefer_canvas=False)
@@ -259,17 +278,17 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
     basemap = getattr(atlas, "basemap", None)
     base = folium.FeatureGroup(name="底图 Basemap", control=True, show=True)
     added = False
-    for attr, style, field in (
+    for attr, style, field in ((a, st, f) for a, st, f in (
             ("districts", {"color": "#8a8a8a", "weight": 1, "opacity": 0.9, "fillColor": "#ffffff",
                            "fillOpacity": 0.55, "interactive": True}, "name"),
             ("water", {"color": "#8fb8d8", "weight": 0.6, "opacity": 1.0, "fillColor": "#b9d6ee",
-                       "fillOpacity": 1.0, "interactive": False}, None)):
+                       "fillOpacity": 1.0, "interactive": False}, None)) if a in shown_base):
         layer = _basemap_layer(getattr(basemap, attr, None), bounds, style, field)
         if layer is not None:
             layer.add_to(base)
             added = True
     districts = getattr(basemap, "districts", None)
-    if districts is not None and len(districts) and "plan" in districts.columns:
+    if "plan_areas" in shown_base and districts is not None and len(districts) and "plan" in districts.columns:
         areas = districts[districts["plan"].isin(plan_ids)]
         if len(areas):
             outline = areas.dissolve(by="plan")
@@ -287,11 +306,11 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
         plan = atlas.plans[pid]
         for cat in cats:
             members = [s for s in sites if pid in s.plans and cat in s.categories]
-            if not members:
+            if not members or (pairs is not None and (pid, cat) not in pairs):
                 continue
             if cat not in used_cats:
                 used_cats.append(cat)
-            color = CATEGORY_COLORS[cat]
+            color = (pairs or {}).get((pid, cat)) or CATEGORY_COLORS[cat]
             label = (f'<span class="pa-dot" style="color:{color}">●</span> '
                      f'{h(_plan_short(plan))} · {h(CATEGORY_LABELS[cat][0])} ({len(members)})')
             group = folium.FeatureGroup(name=label, show=True).add_to(m)
@@ -315,11 +334,14 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
         rows.append(f'<div class="row"><span class="sw" style="background:{CATEGORY_COLORS[cat]}"></span>'
                     f'{h(zh)} <span style="color:#777">{h(en)}</span></div>')
     if added:
-        rows.append('<div class="row"><span class="sw poly" style="background:#fff;'
-                    'box-shadow:0 0 0 1px #8a8a8a"></span>行政区界 Districts</div>')
-        rows.append('<div class="row"><span class="sw poly" style="background:#b9d6ee"></span>水系 Water</div>')
-        rows.append('<div class="row"><span class="sw poly" style="background:#fff;border:2px dashed '
-                    '#d8a24a;box-shadow:none"></span>规划范围 Plan area</div>')
+        for kind, row in (("districts", '<div class="row"><span class="sw poly" style="background:#fff;'
+                                        'box-shadow:0 0 0 1px #8a8a8a"></span>行政区界 Districts</div>'),
+                          ("water", '<div class="row"><span class="sw poly" style="background:#b9d6ee">'
+                                    '</span>水系 Water</div>'),
+                          ("plan_areas", '<div class="row"><span class="sw poly" style="background:#fff;'
+                                         'border:2px dashed #d8a24a;box-shadow:none"></span>规划范围 Plan area</div>')):
+            if kind in shown_base:
+                rows.append(row)
     source = basemap_attribution(basemap)
     today = _dt.date.today().isoformat()
     rows.append(f'<div class="src">{h(source)}<br>规划：{h("；".join(plan_titles))}<br>'
@@ -330,14 +352,17 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
     return m, sites, plan_ids, cats
 
 
-def export_html(atlas, plans, out, *, categories=None, title: str | None = None) -> dict[str, Any]:
-    """Write the interactive offline map of ``plans`` to ``out`` (atomic).
+def export_html(atlas, plans, out, *, categories=None, title: str | None = None, stack=None,
+                extent=None) -> dict[str, Any]:
+    """Write the interactive offline map of ``plans`` to ``out`` (atomic). ``stack`` and
+    ``extent``: as :func:`build_map` (the window passes its layer stack and view).
 
     Returns ``{"path", "plans", "categories", "sites", "bytes"}``. Raises
     :class:`~layers.export.data.ExportError` for unknown plans/categories or an empty
     selection, and :class:`RuntimeError` if the page would reference a network resource.
     """
-    m, sites, plan_ids, cats = build_map(atlas, plans, categories, title=title)
+    m, sites, plan_ids, cats = build_map(atlas, plans, categories, title=title, stack=stack,
+                                         extent=extent)
     page = m.get_root().render()
     leaks = external_references(page)
     if leaks:
