@@ -263,10 +263,12 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
             lon, lat = merc_to_lonlat([bx0 - pad, bx1 + pad], [by0 - pad, by1 + pad])
             inset_extent = (float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1]))
     taken: list = []
+    placed: dict = {}                        # where the auto-placed items went
     if inset_extent is not None:
         inset_rect = item_rect_px(inset_item, k)
         if inset_item.props.get("place", "auto") == "auto":
             inset_rect = _auto_place(inset_rect, mr, site_pts, taken, 2 * k)
+        placed[inset_item.id] = inset_rect
         taken.append(inset_rect)
         inner = inset_rect.adjusted(k * 0.4, k * 0.4, -k * 0.4, -k * 0.4)
         inset_view = MapView.fit(inset_extent, (max(1, int(inner.width())), max(1, int(inner.height()))),
@@ -327,6 +329,7 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
         ov_rect = item_rect_px(ov_item, k)
         if ov_item.props.get("place", "auto") == "auto":
             ov_rect = _auto_place(ov_rect, mr, site_pts, taken, 2 * k)
+        placed[ov_item.id] = ov_rect
         overview_extent = content.overview_extent or _around(content.extent, ctx)
         ov_view = MapView.fit(overview_extent, (max(1, int(ov_rect.width())), max(1, int(ov_rect.height()))),
                               margin=0.02)
@@ -379,6 +382,8 @@ def render_layout(painter, layout: Layout, content: PageContent, *, dpi: float,
     painter.restore()
     step(90)
     return {"map_rect_px": [round(mr.left(), 2), round(mr.top(), 2), view.width, view.height],
+            "placed_mm": {i: [round(v / k, 2) for v in (r.left(), r.top(), r.width(), r.height())]
+                          for i, r in placed.items()},
             "view": view, "legend": [label for label, _ in legend_rows],
             "inset_extent": [round(v, 6) for v in inset_extent] if inset_extent else None,
             "overview_extent": [round(v, 6) for v in overview_extent] if overview_extent else None,

@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QPointF, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QImage  # noqa: E402
 
 from planatlas.layers.atlas import load_atlas  # noqa: E402
@@ -252,3 +252,62 @@ def test_a3_atlas_of_guangzhou_by_district_is_one_command(tmp_path, atlas, capsy
     assert [p.name for p in folder.iterdir()] == ["01-guangzhou.png"]
     img = QImage(str(folder / "01-guangzhou.png"))
     assert (img.width(), img.height()) == (600, 400) and img.pixelColor(2, 2) == QColor("white")
+
+
+def test_a_layout_made_in_the_window_reproduces_from_the_cli(win, qtbot, tmp_path, atlas, capsys,
+                                                             monkeypatch):
+    """Drag the legend and resize the title in the layout window, save the template; the CLI
+    with ``--layout`` draws the same page as the window's own export."""
+    from PIL import Image
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    from planatlas.desktop.layout_window import LayoutWindow
+    from planatlas.layers.layout import load_template
+
+    win.state.set_layers_visible([la.id for la in win.state.stack.find(kind="plan_category")
+                                  if la.source["plan"] != "guangzhou"], False)
+    lw = LayoutWindow(win)
+    qtbot.addWidget(lw)
+    lw.show()
+    qtbot.waitExposed(lw)
+    legend0 = lw.layout.item("legend").rect
+    frame = lw.frames["legend"]
+    vp = lw.view.viewport()
+    start = lw.view.mapFromScene(frame.mapToScene(frame.rect().center()))
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, start)
+    for k in range(1, 6):                              # drag 150 px left, 40 px down
+        QTest.mouseMove(vp, start + QPoint(-30 * k, 8 * k))
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, start + QPoint(-150, 40))
+    moved = lw.layout.item("legend").rect
+    assert moved[0] < legend0[0] - 20 and moved[1] > legend0[1] + 5 and moved[2:] == legend0[2:]
+    # resize the title by its corner handle
+    handle = lw.frames["title"].handle
+    hp = lw.view.mapFromScene(handle.mapToScene(QPointF(-4, -4)))
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, hp)
+    QTest.mouseMove(vp, hp + QPoint(-200, 5))
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, hp + QPoint(-200, 5))
+    title0 = 297 - 2 * 7.35
+    assert lw.layout.item("title").w < title0 - 30
+    lw.callouts.setCurrentIndex(lw.callouts.findData("key"))
+    tpl = lw.save_template(tmp_path / "my.layout.json")
+    assert load_template(tpl).to_dict()["items"] == lw.layout.to_dict()["items"]
+
+    in_window = lw.export(tmp_path / "window.png", fmt="png", dpi=96)
+    assert in_window["callouts"] and in_window["inset_extent"] is None       # "key" only
+
+    import planatlas.layers.atlas
+    from planatlas.desktop.cli import main
+    monkeypatch.setattr(planatlas.layers.atlas, "load_atlas", lambda *a, **k: atlas)
+    box = ",".join(repr(v) for v in win.canvas.view.extent_lonlat())
+    assert main(["export", "map", "--plan", ",".join(lw.plans), "--layout", str(tpl),
+                 "--extent", box, "--dpi", "96", "-o", str(tmp_path / "cli.png")]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert cli["legend"] == in_window["legend"] and cli["map_rect_px"] == in_window["map_rect_px"]
+    a = np.asarray(Image.open(tmp_path / "window.png").convert("RGB"), dtype=np.int16)
+    b = np.asarray(Image.open(tmp_path / "cli.png").convert("RGB"), dtype=np.int16)
+    assert a.shape == b.shape and np.abs(a - b).mean() < 0.5
+    # the legend really is where it was dragged: legend text rows start left of the map's edge
+    lx = moved[0] * 96 / 25.4
+    assert lx < cli["map_rect_px"][0] + cli["map_rect_px"][2]
+    lw.close()
