@@ -20,6 +20,8 @@ from pathlib import Path
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEngine
 
+from planatlas.layers.errors import WriteFailed
+
 __all__ = ["svg_clip", "clip_svg", "is_svg"]
 
 _OPEN, _CLOSE = "#fd0b0b", "#fd0e0e"
@@ -70,8 +72,9 @@ def clip_svg(path: Path | str) -> int:
 
     text = re.sub(_GROUP.format(c=_OPEN), opening, text)
     text, closed = re.subn(_GROUP.format(c=_CLOSE), "</g>", text)
-    if len(defs) != closed:
-        raise RuntimeError(f"SVG clip marks do not pair up ({len(defs)} opened, {closed} closed)")
+    if len(defs) != closed:       # Qt's SVG writer stopped part-way (it reports no errors)
+        raise WriteFailed(f"the SVG is incomplete ({len(defs)} clip groups opened, {closed} "
+                          "closed): the disk may be full")
     if defs:
         block = "\n".join(defs)
         if "<defs>" in text:

@@ -133,8 +133,10 @@ def test_gpkg_layers_version_styles_and_tables(atlas, tmp_path):
     out = tmp_path / "sites.gpkg"
     summary = export_data(atlas, "guangzhou,binhai", None, "gpkg", "wgs84", out)
     layers = dict(pyogrio.list_layers(out))
-    feature_layers = [name for name, gtype in layers.items() if gtype is not None]
-    assert set(summary["layers"]) == set(feature_layers) | {"mentions", "targets"}
+    feature_layers = [name for name, gtype in layers.items()
+                      if gtype is not None and not name.startswith("basemap_")]
+    assert set(summary["layers"]) == set(feature_layers) | {"mentions", "targets", "target_features"} \
+        | {n for n in layers if n.startswith("basemap_")}
     assert {"commercial_district_polygons", "commercial_district_lines", "commercial_district_points",
             "night_economy_lines", "night_economy_points", "logistics_hub_polygons",
             "logistics_hub_points", "scenic_area_points"} == set(feature_layers)
@@ -158,8 +160,10 @@ def test_gpkg_layers_version_styles_and_tables(atlas, tmp_path):
     finally:
         con.close()
     assert "layer_styles" in registered        # an OGR layer, so QGIS finds it
-    assert {s[2] for s in styles} == set(feature_layers)
+    assert {s[2] for s in styles} == set(feature_layers) | {n for n in layers if n.startswith("basemap_")}
     for catalog, schema, table, geomcol, qml, default in styles:
+        if table.startswith("basemap_"):
+            continue
         # QGIS looks styles up with f_table_schema='' AND f_geometry_column=<layer geometry column>
         assert catalog == "" and schema == "" and default == 1
         assert geomcol == pyogrio.read_info(out, layer=table)["geometry_name"]
@@ -216,14 +220,16 @@ res = {"version": Qgis.QGIS_VERSION, "layers": {}}
 for name in sys.argv[2].split(","):
     vl = QgsVectorLayer(f"{sys.argv[1]}|layername={name}", name, "ogr")
     msg, ok = vl.loadDefaultStyle()
-    sym = vl.renderer().symbol()
+    r = vl.renderer()      # rule-based: verified / approximate / schematic in one colour
+    sym = r.symbol() if hasattr(r, "symbol") else r.rootRule().children()[1].symbol()
+    sym = sym.symbolLayer(sym.symbolLayerCount() - 1)      # over the halo / line casing
     res["layers"][name] = {"valid": vl.isValid(), "n": vl.featureCount(), "style": ok,
                            "color": sym.color().name(), "labels": vl.labelsEnabled(),
                            "crs": vl.crs().description()}
 print(json.dumps(res), flush=True)
 os._exit(0)   # QGIS 3.22 may crash while tearing down offscreen; the answer is printed
 """
-    names = [n for n, g in pyogrio.list_layers(out) if g is not None]
+    names = [n for n, g in pyogrio.list_layers(out) if g is not None and not n.startswith("basemap_")]
     proc = subprocess.run(["/usr/bin/python3", "-c", script, str(out), ",".join(names)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -353,10 +359,10 @@ def test_overwrite_replaces_atomically(atlas, tmp_path):
     out = tmp_path / "sites.gpkg"
     export_data(atlas, "guangzhou", None, "gpkg", "wgs84", out)
     export_data(atlas, "binhai", None, "gpkg", "wgs84", out)     # GDAL never sees the old file
-    layers = {n for n, g in pyogrio.list_layers(out) if g is not None}
+    layers = {n for n, g in pyogrio.list_layers(out) if g is not None and not n.startswith("basemap_")}
     assert layers == {"logistics_hub_polygons", "scenic_area_points"}
     assert oct(os.stat(out).st_mode & 0o777) != oct(0o600)        # not the mkstemp mode
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.gpkg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.gpkg", "sites.qgz"]
 
 
 def test_cli_export_data(tmp_path, capsys, monkeypatch, atlas):
@@ -400,6 +406,7 @@ def test_real_atlas_csv_and_gpkg(real_atlas, tmp_path):
             assert line.startswith("L") and clause.lines[0] <= int(line[1:]) <= clause.lines[1], cit
     summary = export_data(real_atlas, plans, None, "gpkg", "wgs84", tmp_path / "all.gpkg")
     total = sum(len(pyogrio.read_dataframe(tmp_path / "all.gpkg", layer=n, read_geometry=False))
-                for n in summary["layers"] if n not in ("mentions", "targets"))
+                for n in summary["layers"] if n not in ("mentions", "targets", "target_features")
+                and not n.startswith("basemap_"))
     assert total == sum(len(f.categories) for f in feats)
     assert np.isfinite([float(r["lon"]) for r in rows]).all()
