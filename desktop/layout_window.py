@@ -85,7 +85,7 @@ class _ItemFrame(QGraphicsRectItem):
         self.window, self.item_id, self.syncing = window, item_id, False
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
-        self.setBrush(QBrush(QColor(31, 111, 235, 18)))
+        self.setBrush(Qt.NoBrush)               # the preview shows through; tinted when selected
         self.setPen(QPen(QColor("#1f6feb"), 1, Qt.DashLine))
         self.setCursor(Qt.SizeAllCursor)
         self.handle = _Handle(self)
@@ -106,8 +106,10 @@ class _ItemFrame(QGraphicsRectItem):
         self.setRect(0, 0, w, h)
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemSelectedHasChanged and value:
-            self.window.select_item(self.item_id)
+        if change == QGraphicsItem.ItemSelectedHasChanged:
+            self.setBrush(QBrush(QColor(31, 111, 235, 28)) if value else Qt.NoBrush)
+            if value:
+                self.window.select_item(self.item_id)
         return super().itemChange(change, value)
 
     def mouseReleaseEvent(self, ev):
