@@ -118,10 +118,16 @@ def test_geojson_round_trip(atlas, tmp_path, system):
     assert len(gdf) == len(atlas.features)
     for _, row in gdf.iterrows():
         feat = atlas.features[row["id"]]
-        expected = lcrs.convert_geometry(feat.geometry, "wgs84", system)
+        expected = shapely.orient_polygons(lcrs.convert_geometry(feat.geometry, "wgs84", system))
         assert row.geometry.geom_type == expected.geom_type
         assert shapely.equals_exact(row.geometry, expected, tolerance=1e-6)
         assert row["crs"] == system
+    # RFC 7946: exterior rings counter-clockwise, holes clockwise
+    rings = [(poly[0], poly[1:]) for f in doc["features"] if f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+             for poly in ([f["geometry"]["coordinates"]] if f["geometry"]["type"] == "Polygon"
+                          else f["geometry"]["coordinates"])]
+    assert rings and all(shapely.LinearRing(ext).is_ccw and not any(shapely.LinearRing(h).is_ccw for h in holes)
+                         for ext, holes in rings)
     evil = doc["features"][[f["id"] for f in doc["features"]].index("gz-evil")]
     assert evil["properties"]["name"] == EVIL_NAME
     assert evil["properties"]["citations"] == ["guangzhou 二.(二).5 L77"]
@@ -258,7 +264,12 @@ def test_kml_placemarks_escaped_and_real_geometry(atlas, tmp_path):
     assert [f.find(f"{KML}name").text.split(" ")[0] for f in folders] == [
         "商圈与商业街区", "夜间经济", "物流枢纽与港口", "景区与文旅"]
     pms = {pm.attrib["id"]: pm for pm in root.iter(f"{KML}Placemark")}
-    assert set(pms) == set(atlas.features)          # every site once (in its first category)
+    points = {i for i, pm in pms.items() if pm.find(f"{KML}Point") is not None}
+    # every site as a point, in every category folder it belongs to
+    assert {i.split("--")[0] for i in points} == set(atlas.features)
+    assert len(points) == sum(len(f.categories) for f in atlas.features.values())
+    in_night = {pm.attrib["id"] for pm in folders[1].iter(f"{KML}Placemark")}
+    assert {"gz-beijing-road--night_economy", "gz-beijing-road--night_economy-outline"} <= in_night
     evil = pms["gz-evil"]
     assert evil.find(f"{KML}name").text == EVIL_NAME                     # text after XML parsing
     desc = evil.find(f"{KML}description").text
@@ -267,13 +278,13 @@ def test_kml_placemarks_escaped_and_real_geometry(atlas, tmp_path):
     coords = evil.find(f"{KML}Point/{KML}coordinates").text
     assert coords == "113.2800000,23.1300000"        # WGS-84 unless asked otherwise
     port = pms["gz-nansha-port"]
-    multi = port.find(f"{KML}MultiGeometry")
-    assert multi.find(f"{KML}Point") is not None     # a pin for phones
-    assert len(multi.findall(f"{KML}Polygon")) == 2  # and the real two-part polygon
+    assert port.find(f"{KML}Point") is not None      # a pin for phones and GPS apps
+    outline = pms["gz-nansha-port-outline"]          # and the real two-part polygon beside it
+    assert len(outline.findall(f"{KML}MultiGeometry/{KML}Polygon")) == 2
     data = {d.attrib["name"]: d.find(f"{KML}value").text for d in port.iter(f"{KML}Data")}
     assert data["crs"] == "wgs84" and data["citations"] == "guangzhou 二.(四).1 L120"
     road = pms["gz-beijing-road"]
-    assert road.find(f"{KML}MultiGeometry/{KML}LineString") is not None
+    assert pms["gz-beijing-road-outline"].find(f"{KML}LineString") is not None
     assert road.find(f"{KML}styleUrl").text == "#cat-commercial_district"
 
 
@@ -307,6 +318,12 @@ def test_gpx_waypoints_with_extensions(atlas, tmp_path):
     assert port["planatlas_citations"] == "guangzhou 二.(四).1 L120"
     assert port["planatlas_crs"] == "wgs84" and port["type"] == "logistics_hub"
     assert "guangzhou 二.(四).1 L120 建设国际物流枢纽" in port["desc"]
+    meta = root.find(f"{GPX}metadata")
+    assert "WGS-84" in meta.find(f"{GPX}desc").text
+    gcj = tmp_path / "gcj.gpx"
+    export_data(atlas, "guangzhou", None, "gpx", "gcj02", gcj)
+    desc = ET.parse(gcj).getroot().find(f"{GPX}metadata/{GPX}desc").text
+    assert "GCJ-02" in desc and "NOT WGS-84" in desc              # said once, for the whole file
 
 
 # ----------------------------------------------------------------------------- errors, atomicity

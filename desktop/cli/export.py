@@ -97,7 +97,7 @@ def cmd_export_atlas(args) -> int:
 def _add_page_options(p, *, paper_default: str | None = None) -> None:
     p.add_argument("--plan", required=True, help="plan id(s), comma separated")
     p.add_argument("--layers", default=None, help="categories to show, comma separated (default all)")
-    p.add_argument("--paper", default=paper_default,
+    p.add_argument("--paper", "--page", default=paper_default,
                    help="A4, A3, A2 or WIDTHxHEIGHTpx (default: the layout's, else A4)")
     p.add_argument("--orientation", default=None, choices=("landscape", "portrait"),
                    help="default: the layout's, else landscape")

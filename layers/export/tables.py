@@ -24,7 +24,9 @@ def _write_geojson(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]
     for s in sites:
         rec = _site_record(s, crs)
         feats.append({"type": "Feature", "id": s.feature.id,
-                      "geometry": shapely.geometry.mapping(_convert(s.feature.geometry, crs)),
+                      # RFC 7946 §3.1.6: exterior rings counter-clockwise, holes clockwise
+                      "geometry": shapely.geometry.mapping(shapely.orient_polygons(
+                          _convert(s.feature.geometry, crs), exterior_cw=False)),
                       "properties": rec})
     doc: dict[str, Any] = {"type": "FeatureCollection", "name": "planatlas_sites"}
     if crs == "cgcs2000":   # legacy GeoJSON 2008 member; GDAL and QGIS honour it
