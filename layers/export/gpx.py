@@ -58,9 +58,14 @@ def _write_gpx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) ->
     )
     from xml.sax.saxutils import escape
 
-    # GPX 1.1: <metadata> is the first child of <gpx> (GDAL writes none)
-    block = (f"<metadata><name>{escape(clean_text(f'PlanAtlas — {titles}'))}</name>"
-             f"<desc>{escape(clean_text(desc))}</desc></metadata>").encode("utf-8")
-    data = re.sub(rb"(<gpx\b[^>]*>)", lambda m: m.group(1) + b"\n" + block, buf.getvalue(), count=1)
+    # GPX 1.1: <metadata> is the first child of <gpx>, name and desc come before GDAL's bounds
+    block = (f"<name>{escape(clean_text(f'PlanAtlas — {titles}'))}</name>"
+             f"<desc>{escape(clean_text(desc))}</desc>").encode("utf-8")
+    data = buf.getvalue()
+    if re.search(rb"<metadata>", data):
+        data = re.sub(rb"<metadata>", lambda m: b"<metadata>" + block, data, count=1)
+    else:
+        data = re.sub(rb"(<gpx\b[^>]*>)", lambda m: m.group(1) + b"\n<metadata>" + block + b"</metadata>",
+                      data, count=1)
     with open(path, "wb") as fh:
         fh.write(data)
