@@ -311,3 +311,24 @@ def test_a_layout_made_in_the_window_reproduces_from_the_cli(win, qtbot, tmp_pat
     lx = moved[0] * 96 / 25.4
     assert lx < cli["map_rect_px"][0] + cli["map_rect_px"][2]
     lw.close()
+
+
+def test_xlsx_exports_print_one_page_wide_with_room_for_the_header(tmp_path, atlas):
+    from openpyxl import load_workbook
+
+    from planatlas.layers import sitelist
+    from planatlas.layers.export.data import export_data
+
+    export_data(atlas, "guangzhou", None, "xlsx", "wgs84", tmp_path / "sites.xlsx")
+    feats = atlas.features_for(plans=["guangzhou"])
+    sitelist.write_sitelist_xlsx(feats, tmp_path / "list.xlsx", crs="wgs84", title="广州")
+    for path in (tmp_path / "sites.xlsx", tmp_path / "list.xlsx"):
+        for ws in load_workbook(path).worksheets:
+            if ws.max_row < 3 or not ws.auto_filter.ref:        # tables, not the charts sheet
+                continue
+            ps, m = ws.page_setup, ws.page_margins
+            assert ps.orientation == "landscape" and ps.fitToWidth == 1, (path.name, ws.title)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            assert m.top - m.header >= 0.4 and m.bottom - m.footer >= 0.4    # header not clipped
+    ws = load_workbook(tmp_path / "sites.xlsx")["sites"]
+    assert ws.column_dimensions["A"].width >= max(len(f.id) for f in feats)    # ids shown whole

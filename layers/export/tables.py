@@ -40,6 +40,27 @@ def _write_geojson(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]
 
 # --------------------------------------------------------------------------- CSV / XLSX
 
+def print_fit_width(ws, *, landscape: bool = True, title_rows: str | None = "1:1") -> None:
+    """Print settings for a worksheet: A4, landscape, all columns on one page width (as many
+    pages down as needed), the header row repeated, margins that leave the header/footer room."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = 9                    # A4 (also on write-only sheets)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    m = ws.page_margins
+    m.left = m.right = 0.4
+    m.top = m.bottom = 0.8          # inches; header/footer at 0.3 stay clear of the table
+    m.header = m.footer = 0.3
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def id_width(values, *, least: int = 12, most: int = 48) -> int:
+    """A column width (characters) that shows the longest of ``values`` whole."""
+    return max(least, min(most, max((len(str(v)) for v in values), default=0) + 2))
+
+
 def _write_csv(path: Path, sites: list[Site], crs: str) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh, dialect="excel")
@@ -86,12 +107,13 @@ def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any], *
             ws.auto_filter.ref = ws.dimensions
         for i, name in enumerate(header, start=1):
             ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
+        print_fit_width(ws)
 
     ws = wb.active
     ws.title = "sites"
     add_sheet(ws, _TABLE_COLUMNS,
               ([_flat(_site_record(s, crs))[c] for c in _TABLE_COLUMNS] for s in sites),
-              {"id": 22, "name": 26, "citations": 40, "targets": 40, "categories": 24,
+              {"id": id_width(s.feature.id for s in sites), "name": 26, "citations": 40, "targets": 40, "categories": 24,
                "category_labels": 20, "source": 30, "lon": 14, "lat": 13, "crs": 9})
     for cell in ws["K"][1:] + ws["L"][1:]:
         cell.number_format = "0.0000000"
