@@ -160,42 +160,19 @@ def _draw_numbers(painter, origin, view, scene, idx, numbers, scale, family):
 
 def _draw_key(painter, rect, rows, family, px, ink):
     """The numbered key: "n  name" rows in as many columns as fit."""
-    import math
-
     from PySide6.QtCore import QRectF, Qt
-    from PySide6.QtGui import QFontMetricsF
 
-    from planatlas.desktop.page import page_font
+    from planatlas.desktop.page import column_cells, fit_columns
 
     if not rows:
         return
-    size = px
-    while True:
-        head = page_font(family, size * 1.1)
-        font = page_font(family, size)
-        fm = QFontMetricsF(font)
-        head_h = QFontMetricsF(head).height() * 1.3
-        row_h = fm.height() * 1.2
-        per_col = max(1, int((rect.height() - head_h) // row_h))
-        cols = math.ceil(len(rows) / per_col)
-        col_w = rect.width() / cols
-        widest = max(fm.horizontalAdvance(f"{n}  {name}") for n, name in rows)
-        if (widest <= col_w and cols * per_col >= len(rows)) or size <= px * 0.8:
-            break
-        size *= 0.92
+    fit = fit_columns(family, px, rect, len(rows), 1.2, 0.8,
+                      lambda fm: max(fm.horizontalAdvance(f"{n}  {name}") for n, name in rows))
+    _head, _font, fm, _head_h, row_h, _per_col, _cols, col_w = fit
     painter.save()
-    painter.setPen(ink)
-    painter.setFont(head)
-    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), head_h),
-               int(Qt.AlignLeft | Qt.AlignVCenter), "编号注记 Numbered sites")
-    painter.setFont(font)
     num_w = fm.horizontalAdvance(f"{rows[-1][0]} ") + fm.horizontalAdvance(" ")
-    for k, (n, name) in enumerate(rows):
-        c, r = divmod(k, per_col)
-        if c >= cols:
-            break
-        x = rect.left() + c * col_w
-        y = rect.top() + head_h + r * row_h
+    for k, x, y in column_cells(painter, rect, fit, "编号注记 Numbered sites", ink, len(rows)):
+        n, name = rows[k]
         painter.drawText(QRectF(x, y, num_w, row_h), int(Qt.AlignRight | Qt.AlignVCenter), str(n))
         text = fm.elidedText(name, Qt.ElideRight, col_w - num_w - fm.horizontalAdvance(" ") * 2)
         painter.drawText(QRectF(x + num_w + fm.horizontalAdvance(" "), y, col_w - num_w, row_h),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from planatlas.layers.export.data import ExportError
 
 __all__ = ["PAPERS_MM", "MM_PER_INCH", "PageSpec", "page_spec", "page_font", "fit_font",
-           "north_arrow", "scale_bar", "legend_box"]
+           "north_arrow", "scale_bar", "legend_box", "fit_columns"]
 
 # landscape width × height in millimetres (ISO 216)
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0)}
@@ -199,41 +199,63 @@ def scale_bar(painter, rect, view, dpi: float, family: str, px: float, color) ->
     painter.restore()
 
 
-def legend_box(painter, rect, entries, family: str, px: float, color) -> None:
-    from PySide6.QtCore import QRectF, Qt
+def fit_columns(family: str, px: float, rect, n: int, row_factor: float, min_ratio: float, widest):
+    """Shrink a heading + ``n`` rows in columns into ``rect``: from ``px`` down to
+    ``min_ratio × px`` until the widest row (``widest(font_metrics)``) fits its column.
+    Returns ``(head_font, font, metrics, head_h, row_h, rows_per_column, columns, column_w)``."""
     from PySide6.QtGui import QFontMetricsF
 
-    if not entries:
-        return
     size = px
     while True:
-        head = page_font(family, size * 1.1, bold=True)
+        head = page_font(family, size * 1.1)
         font = page_font(family, size)
         fm = QFontMetricsF(font)
         head_h = QFontMetricsF(head).height() * 1.3
-        row_h = fm.height() * 1.45
-        rows = max(1, int((rect.height() - head_h) // row_h))
-        cols = math.ceil(len(entries) / rows)
-        sym = fm.height() * 0.95
+        row_h = fm.height() * row_factor
+        per_col = max(1, int((rect.height() - head_h) // row_h))
+        cols = math.ceil(n / per_col)
         col_w = rect.width() / cols
-        widest = max(fm.horizontalAdvance(label) for label, _ in entries) + sym * 1.6
-        if (widest <= col_w and cols * rows >= len(entries)) or size <= px * 0.6:
-            break
+        if (widest(fm) <= col_w and cols * per_col >= n) or size <= px * min_ratio:
+            return head, font, fm, head_h, row_h, per_col, cols, col_w
         size *= 0.92
+
+
+def column_cells(painter, rect, fit, heading: str, color, n: int, cols: int | None = None):
+    """Draw ``heading`` over ``rect`` and set the rows' font; yield ``(index, x, y)`` of each of
+    ``n`` rows, column by column (a :func:`fit_columns` result; ``cols`` overrides its count)."""
+    from PySide6.QtCore import QRectF, Qt
+
+    head, font, _fm, head_h, row_h, per_col, fit_cols, col_w = fit
+    cols = fit_cols if cols is None else cols
+    painter.setPen(color)
+    painter.setFont(head)
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), head_h),
+                     int(Qt.AlignLeft | Qt.AlignVCenter), heading)
+    painter.setFont(font)
+    for k in range(n):
+        c, r = divmod(k, per_col)
+        if c >= cols:
+            return
+        yield k, rect.left() + c * col_w, rect.top() + head_h + r * row_h
+
+
+def legend_box(painter, rect, entries, family: str, px: float, color) -> None:
+    from PySide6.QtCore import QRectF, Qt
+
+    if not entries:
+        return
+    fit = fit_columns(family, px, rect, len(entries), 1.45, 0.6,
+                      lambda fm: max(fm.horizontalAdvance(label) for label, _ in entries)
+                      + fm.height() * 0.95 * 1.6)
+    _head, _font, fm, _head_h, row_h, rows, cols, col_w = fit
+    sym = fm.height() * 0.95
     shown = entries
     if cols * rows < len(entries):
         cols = max(1, int(rect.width() // max(col_w, 1)))
         shown = entries[:cols * rows - 1] + [(f"… 另有 {len(entries) - cols * rows + 1} 项", None)]
     painter.save()
-    painter.setPen(color)
-    painter.setFont(head)
-    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), head_h),
-               int(Qt.AlignLeft | Qt.AlignVCenter), "图例 Legend")
-    painter.setFont(font)
-    for n, (label, drawer) in enumerate(shown):
-        c, r = divmod(n, rows)
-        x = rect.left() + c * col_w
-        y = rect.top() + head_h + r * row_h
+    for n, x, y in column_cells(painter, rect, fit, "图例 Legend", color, len(shown), cols):
+        label, drawer = shown[n]
         if drawer is not None:
             drawer(painter, QRectF(x, y + (row_h - sym) / 2, sym, sym))
         painter.setPen(color)
