@@ -332,3 +332,19 @@ def test_xlsx_exports_print_one_page_wide_with_room_for_the_header(tmp_path, atl
             assert m.top - m.header >= 0.4 and m.bottom - m.footer >= 0.4    # header not clipped
     ws = load_workbook(tmp_path / "sites.xlsx")["sites"]
     assert ws.column_dimensions["A"].width >= max(len(f.id) for f in feats)    # ids shown whole
+
+
+def test_html_markers_have_the_category_shapes_and_readable_labels(tmp_path, atlas):
+    from planatlas.layers.export.html import export_html
+
+    out = tmp_path / "gz.html"
+    export_html(atlas, "guangzhou", out, extent=atlas.basemap.district("越秀区").bounds)
+    page = out.read_text(encoding="utf-8")
+    assert page.count("7,1 13.4,12.6 0.6,12.6") >= 30            # scenic sites as triangles
+    assert page.count('width=\\"10.8\\"') + page.count('width="10.8"') >= 20   # logistics squares
+    assert "L.circleMarker(" not in page                          # no folium circle markers
+    assert page.count('"permanent": true') >= 100                # name labels …
+    assert 'classList.toggle("pa-far", map.getZoom() < 11)' in page   # … hidden when zoomed out
+    assert 'setPrefix("Leaflet")' in page                        # no flag in the attribution
+    lon0, lat0, lon1, lat1 = atlas.basemap.district("越秀区").bounds
+    assert f"[[{lat0}, {lon0}], [{lat1}, {lon1}]]" in page       # opens on the chosen extent

@@ -22,6 +22,7 @@ from typing import Any
 
 import shapely
 
+from planatlas.layers.layer import CATEGORY_SHAPES
 from planatlas.layers.model import CATEGORY_COLORS, CATEGORY_LABELS
 
 from .data import ExportError, selection
@@ -119,6 +120,11 @@ _PAGE_CSS = """
 .pa-legend .sw.poly { border-radius: 2px; }
 .pa-legend .src { color: #666; margin-top: 6px; font-size: 11px; }
 .leaflet-control-layers-overlays .pa-dot { font-size: 14px; }
+.pa-mark { background: none; border: none; }
+.pa-label { background: rgba(255,255,255,0.85); border: none; box-shadow: none; padding: 0 3px;
+  font-size: 12px; color: #333; }
+.pa-label::before { display: none; }
+.pa-far .pa-label { display: none; }
 """
 
 
@@ -216,8 +222,37 @@ def _basemap_layer(gdf, bounds, style: dict[str, Any], name_field: str | None):
                           smooth_factor=1.0)
 
 
-def _site_layers(site: Site, color: str):
-    """Folium objects drawing one site: real geometry plus a pin for non-points."""
+_SHAPE_SVG = {   # the map's category shapes, 14×14 px (layers.layer.CATEGORY_SHAPES)
+    "circle": '<circle cx="7" cy="7" r="5.6"/>',
+    "diamond": '<polygon points="7,0.8 13.2,7 7,13.2 0.8,7"/>',
+    "square": '<rect x="1.6" y="1.6" width="10.8" height="10.8"/>',
+    "triangle": '<polygon points="7,1 13.4,12.6 0.6,12.6"/>',
+}
+
+
+def _shape_svg(shape: str, color: str, size: int, *, schematic: bool = False) -> str:
+    """The category's shape as inline SVG (no image files, no network)."""
+    dash = ' stroke-dasharray="2 1.5"' if schematic else ""
+    fill = "#ffffff" if schematic else color
+    stroke = color if schematic else "#ffffff"
+    svg = (f'<svg width="{size}" height="{size}" viewBox="0 0 14 14">'
+           f'<g fill="{fill}" stroke="{stroke}" stroke-width="1.5"{dash}>'
+           f'{_SHAPE_SVG.get(shape, _SHAPE_SVG["circle"])}</g></svg>')
+    return svg
+
+
+def _marker_icon(shape: str, color: str, *, schematic: bool, small: bool):
+    import folium
+
+    size = 12 if small else 16
+    svg = _shape_svg(shape, color, size, schematic=schematic)
+    return folium.DivIcon(html=svg, icon_size=(size, size), icon_anchor=(size // 2, size // 2),
+                          class_name="pa-mark")
+
+
+def _site_layers(site: Site, color: str, shape: str = "circle"):
+    """Folium objects drawing one site: real geometry plus a marker in the category's shape,
+    and a name label (permanent; shown from zoom 11 on, see _LABEL_JS)."""
     import folium
 
     geom = site.feature.geometry
@@ -229,10 +264,33 @@ def _site_layers(site: Site, color: str):
                 "color": c, "weight": 3, "opacity": 0.95, "fillColor": c, "fillOpacity": 0.22,
                 "dashArray": d}))
     pt = representative_point(geom)
-    out.append(folium.CircleMarker(
-        location=[pt.y, pt.x], radius=7 if geom.geom_type == "Point" else 5,
-        color="#ffffff", weight=1.5, fill=True, fill_color=color, fill_opacity=0.95))
+    marker = folium.Marker(location=[pt.y, pt.x],
+                           icon=_marker_icon(shape, color, schematic=bool(site.feature.schematic),
+                                             small=geom.geom_type != "Point"))
+    folium.Tooltip(h(site.feature.name), permanent=True, direction="right", offset=(8, 0),
+                   class_name="pa-label").add_to(marker)
+    out.append(marker)
     return out
+
+
+# labels only where they are readable: hidden below zoom 11 (the whole-plan view)
+def _labels_script():
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    el = MacroElement()
+    el._template = Template("{% macro script(this, kwargs) %}" + _LABEL_JS + "{% endmacro %}")
+    return el
+
+
+_LABEL_JS = """
+(function () {
+  var map = {{ this._parent.get_name() }};
+  function update() { map.getContainer().classList.toggle("pa-far", map.getZoom() < 11); }
+  map.on("zoomend", update); update();
+  if (map.attributionControl) { map.attributionControl.setPrefix("Leaflet"); }
+})();
+"""
 
 
 def _stack_filter(stack):
@@ -302,25 +360,27 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None, s
         base.add_to(m)
 
     used_cats: list[str] = []
+    used_colors: dict[str, str] = {}
     for pid in plan_ids:
         plan = atlas.plans[pid]
         for cat in cats:
             members = [s for s in sites if pid in s.plans and cat in s.categories]
             if not members or (pairs is not None and (pid, cat) not in pairs):
                 continue
+            color = (pairs or {}).get((pid, cat)) or CATEGORY_COLORS[cat]
             if cat not in used_cats:
                 used_cats.append(cat)
-            color = (pairs or {}).get((pid, cat)) or CATEGORY_COLORS[cat]
+                used_colors[cat] = color
             label = (f'<span class="pa-dot" style="color:{color}">●</span> '
                      f'{h(_plan_short(plan))} · {h(CATEGORY_LABELS[cat][0])} ({len(members)})')
             group = folium.FeatureGroup(name=label, show=True).add_to(m)
             for s in members:
                 holder = folium.FeatureGroup(control=False).add_to(group)
-                for layer in _site_layers(s, color):
+                for layer in _site_layers(s, color, CATEGORY_SHAPES.get(cat, "circle")):
                     layer.add_to(holder)
                 folium.Popup(_popup_html(s, atlas), max_width=440, lazy=True).add_to(holder)
-                folium.Tooltip(h(s.feature.name), sticky=True).add_to(holder)
     folium.LayerControl(collapsed=False).add_to(m)
+    _labels_script().add_to(m)          # after the map and its layers exist
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
     # Title box and legend (static HTML, everything escaped).
@@ -331,7 +391,7 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None, s
     rows = []
     for cat in used_cats:
         zh, en = CATEGORY_LABELS[cat]
-        rows.append(f'<div class="row"><span class="sw" style="background:{CATEGORY_COLORS[cat]}"></span>'
+        rows.append(f'<div class="row">{_shape_svg(CATEGORY_SHAPES.get(cat, "circle"), used_colors[cat], 14)}'
                     f'{h(zh)} <span style="color:#777">{h(en)}</span></div>')
     if added:
         for kind, row in (("districts", '<div class="row"><span class="sw poly" style="background:#fff;'
