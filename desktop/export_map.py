@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from planatlas.desktop.page import MM_PER_INCH, PAPERS_MM, PageSpec, page_spec
+from planatlas.desktop.page import MM_PER_INCH, PAPERS_MM, PageSpec, page_spec, scale_denominator
 from planatlas.desktop.pdftext import fix_pdf_tounicode
 from planatlas.layers.export.data import ExportError, atomic_path, resolve_categories, resolve_plans
 from planatlas.layers.extent import ExtentError, ExtentSpec, resolve_extent
@@ -221,7 +221,8 @@ def _draw(painter, lay: Layout, content, spec: PageSpec, step) -> dict[str, Any]
     view = res.pop("view")
     res.update({"width_px": spec.width_px, "height_px": spec.height_px,
                 "view_extent": [round(v, 6) for v in view.extent_lonlat()],
-                "scale_m_per_px": view.ground_resolution()})
+                "scale_m_per_px": view.ground_resolution(),
+                "scale": scale_denominator(view, spec.dpi)})
     return res
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from planatlas.layers.export.data import ExportError
 
 __all__ = ["PAPERS_MM", "MM_PER_INCH", "PageSpec", "page_spec", "page_font", "fit_font",
-           "north_arrow", "scale_bar", "legend_box", "fit_columns"]
+           "north_arrow", "scale_bar", "legend_box", "fit_columns", "scale_denominator"]
 
 # landscape width × height in millimetres (ISO 216)
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0)}
@@ -151,6 +151,12 @@ def north_arrow(painter, rect, family: str, color) -> None:
     painter.restore()
 
 
+def scale_denominator(view, dpi: float) -> int:
+    """The page's scale 1:N at the map centre, rounded to 3 significant figures (the same N
+    whatever the output format: it depends only on the view and the DPI)."""
+    return _round_sig(view.ground_resolution() * dpi / (MM_PER_INCH / 1000.0))
+
+
 def scale_bar(painter, rect, view, dpi: float, family: str, px: float, color) -> None:
     """Scale bar for the true ground resolution at the map centre (Mercator 1/cos(lat))."""
     from PySide6.QtCore import QRectF, Qt
@@ -186,7 +192,7 @@ def scale_bar(painter, rect, view, dpi: float, family: str, px: float, color) ->
         painter.drawText(QRectF(x0 + bar_px * frac - w / 2 - 2, rect.top(), w + 4, text_h),
                    int(Qt.AlignCenter), label)
     _, lat = view.center_lonlat()
-    denom = _round_sig(ground * dpi / (MM_PER_INCH / 1000.0))
+    denom = scale_denominator(view, dpi)
     _, lat0, _, lat1 = view.extent_lonlat()
     k0, k1 = (1 / math.cos(math.radians(min(abs(v), 89.0))) for v in (lat0, lat1))
     varies = max(k0, k1) / min(k0, k1) > 1.05      # Mercator scale changes >5 % top to bottom

@@ -348,3 +348,15 @@ def test_html_markers_have_the_category_shapes_and_readable_labels(tmp_path, atl
     assert 'setPrefix("Leaflet")' in page                        # no flag in the attribution
     lon0, lat0, lon1, lat1 = atlas.basemap.district("越秀区").bounds
     assert f"[[{lat0}, {lon0}], [{lat1}, {lon1}]]" in page       # opens on the chosen extent
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_png_and_pdf_state_the_same_scale_and_district_names_are_searchable(tmp_path, atlas, qapp):
+    from planatlas.desktop.export_map import export_map
+
+    png = export_map(atlas, "guangzhou", tmp_path / "gz.png", paper="A4", dpi=150)
+    pdf = export_map(atlas, "guangzhou", tmp_path / "gz.pdf", paper="A4", dpi=150)
+    text = subprocess.run(["pdftotext", str(tmp_path / "gz.pdf"), "-"], capture_output=True,
+                          text=True).stdout
+    assert png["scale"] == pdf["scale"] and f"比例尺 1:{pdf['scale']:,}" in text
+    assert "佛冈县" in text                                   # no letter-spacing in district labels
