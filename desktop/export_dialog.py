@@ -7,6 +7,7 @@ finished and was not cancelled, so a cancelled export leaves nothing behind and 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -206,6 +207,7 @@ class ExportDialog(QDialog):
             form.addRow(_t("坐标系", "Coordinates"), self.crs)
             self.out = _PathRow(f"{stem}.geojson", _t("所有文件", "All files") + " (*)")
             self.format.currentTextChanged.connect(self._sync_suffix)
+            self.crs.currentIndexChanged.connect(self._sync_crs_tag)
         else:
             self.title_edit = QLineEdit()
             form.addRow(_t("标题", "Title"), self.title_edit)
@@ -224,6 +226,13 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _sync_crs_tag(self, *_a) -> None:
+        """A file not in WGS-84 says its system in its name (GPX/GeoJSON readers assume WGS-84)."""
+        p = self.out.path()
+        stem = re.sub(r"-(gcj02|bd09|cgcs2000)$", "", p.stem)
+        crs = self.crs.currentData()
+        self.out.edit.setText(str(p.with_name(stem + ("" if crs == "wgs84" else f"-{crs}") + p.suffix)))
 
     def _sync_suffix(self, fmt: str) -> None:
         p = self.out.path()

@@ -360,3 +360,15 @@ def test_png_and_pdf_state_the_same_scale_and_district_names_are_searchable(tmp_
                           text=True).stdout
     assert png["scale"] == pdf["scale"] and f"比例尺 1:{pdf['scale']:,}" in text
     assert "佛冈县" in text                                   # no letter-spacing in district labels
+
+
+def test_data_dialog_names_a_file_not_in_wgs84_after_its_system(win):
+    from planatlas.desktop.export_dialog import ExportDialog
+
+    dlg = ExportDialog("data", ["guangzhou"], win, names=["广州"])
+    dlg.format.setCurrentText("gpx")
+    dlg.crs.setCurrentIndex(dlg.crs.findData("gcj02"))
+    assert dlg.options()["out"].name.endswith("-gcj02.gpx")
+    dlg.crs.setCurrentIndex(dlg.crs.findData("wgs84"))
+    assert not dlg.options()["out"].stem.endswith("gcj02")
+    dlg.deleteLater()
