@@ -17,17 +17,22 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import QEasingCurve, QPointF, QSize, Qt, QTimer, QVariantAnimation, Signal
-from PySide6.QtGui import (QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath,
-                           QPen, QTransform, QWheelEvent)
+from PySide6.QtCore import (
+    QEasingCurve, QPointF, QSize, Qt, QTimer, QVariantAnimation, Signal,
+)
+from PySide6.QtGui import (
+    QColor, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen, QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from planatlas.desktop.i18n import category_label, tr
 from planatlas.desktop.maptools import TOOLS, MapTool, format_distance
 from planatlas.desktop.render import HOVER_COLOR, PAPER, MapView, hit_test, lonlat_to_merc
-from planatlas.desktop.render.frames import (Frame, FrameRequest, FrameWorker, frame_transform,
-                                             frame_view, render_frame)
+from planatlas.desktop.render.frames import (
+    Frame, FrameRequest, FrameWorker, frame_transform, frame_view, render_frame,
+)
 from planatlas.desktop.state import AtlasState
+from planatlas.desktop.tooltips import feature_tooltip
 
 __all__ = ["MapCanvas", "format_distance"]
 
@@ -243,7 +248,8 @@ class MapCanvas(QWidget):
         return None
 
     def _ensure_frame(self) -> Frame | None:
-        """The current view's frame; asks the worker for one if none fits (newest shown meanwhile)."""
+        """The frame to show for the current view; asks the worker for a new one if none
+        fits (the newest frame is shown meanwhile)."""
         good = self._good_frame()
         if good is not None:
             self._frame = good
@@ -477,31 +483,22 @@ class MapCanvas(QWidget):
             hits = self.hit_test(pos.x(), pos.y())
             fid = hits[0] if hits else ""
             self.state.set_hover(fid)
-            self._tooltip(ev, fid)
+            self._tooltip(ev, hits)
 
-    def _tooltip(self, ev: QMouseEvent, fid: str) -> None:
+    def _tooltip(self, ev: QMouseEvent, hits: list[str]) -> None:
+        fid = hits[0] if hits else ""
         if not fid:
             if self._last_tooltip:
                 QToolTip.hideText()
                 self._last_tooltip = ""
             return
-        if fid == self._last_tooltip:
+        key = f"{fid}+{len(hits)}"
+        if key == self._last_tooltip:
             return
-        from html import escape
-        f = self.state.atlas.features.get(fid)
-        if f is None:                       # a feature of a columnar layer: its name
-            i = getattr(self.scene, "index", {}).get(fid)
-            if i is None:                   # a user layer's feature: the identify panel lists it
-                return
-            html = f"<b>{escape(str(self.scene.names[i]))}</b>"
-        else:
-            cats = "、".join(category_label(c, short=True) for c in f.categories)
-            extra = f" · {tr('status.approximate')} ±{f.precision_m:.0f} m" \
-                if f.status != "verified" else ""
-            html = (f"<b>{escape(f.name)}</b><br>{escape(cats)} · {escape(f.district)}"
-                    f"{escape(extra)}")
-        QToolTip.showText(ev.globalPosition().toPoint(), html, self)
-        self._last_tooltip = fid
+        html = feature_tooltip(self.state.atlas, self.scene, hits)
+        if html is not None:
+            QToolTip.showText(ev.globalPosition().toPoint(), html, self)
+            self._last_tooltip = key
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
         self.active_tool.release(ev)

@@ -220,8 +220,9 @@ class LayersPanel(QWidget):
             self.halos.blockSignals(False)
 
     def _fit_legend(self) -> None:
-        """Give the legend the height its rows need, as far as the layer tree can spare
-        (160 px stay with the tree); beyond that the legend scrolls."""
+        """Give the legend the height its rows need, as far as the layer tree can spare: the
+        tree keeps what its expanded rows need, or at least half the panel (160 px at least);
+        beyond that the legend scrolls."""
         split = getattr(self, "split", None)
         if split is None:
             return
@@ -229,7 +230,13 @@ class LayersPanel(QWidget):
         tree_h, leg_h = split.sizes()
         total = tree_h + leg_h
         if total > 0 and need > leg_h:
-            leg_h = max(leg_h, min(need, total - 160))
+            rows, it = 0, self.tree.topLevelItem(0)
+            while it is not None:
+                rows += 1
+                it = self.tree.itemBelow(it)
+            tree_need = rows * max(self.tree.sizeHintForRow(0), 18) + 48     # + buttons
+            keep = max(160, min(tree_need, total // 2))
+            leg_h = max(leg_h, min(need, total - keep))
             split.setSizes([total - leg_h, leg_h])
 
     # ------------------------------------------------------------------ interaction

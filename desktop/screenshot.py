@@ -33,7 +33,7 @@ def grab_window(win, size: tuple[int, int]):
     for _ in range(3):
         QApplication.processEvents()
     win.canvas.commit()
-    win.canvas.wait_for_frame()          # the canvas renders in a worker: wait for its frame
+    win.canvas.wait_for_frame()      # the map renders in a worker: take its finished frame
     win.canvas.repaint()
     QApplication.processEvents()
     return win.grab().toImage()

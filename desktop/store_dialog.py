@@ -122,14 +122,27 @@ class StoreDialog(QDialog):
             self._show_result(str(exc))
             return
         reset()
-        self.result.setText(tr("store.saved", what=config.sanitize(url)))
+        self._switch(config.sanitize(url))
 
     def use_embedded(self) -> None:
         from planatlas.layers.store import config, reset
 
         config.save_choice(None)
         reset()
-        self.result.setText(tr("store.saved", what="embedded"))
+        self._switch(tr("store.embedded_name"))
+
+    def _switch(self, what: str) -> None:
+        """The window (if any) reloads its data from the store now chosen."""
+        link = getattr(self.parent(), "store_link", None)
+        if link is None:
+            self.result.setText(tr("store.saved", what=what))
+            return
+        try:
+            link.switch()
+        except PlanAtlasError as exc:
+            self.result.setText(tr("store.switch_failed", what=what, why=str(exc)))
+            return
+        self.result.setText(tr("store.switched", what=what))
 
 
 def _describe(state) -> list[str]:

@@ -174,6 +174,32 @@ class StoreLink(QObject):
         self.notice_box = box
         self.win.statusBar().showMessage(notices[0][:200], 30000)
 
+    def switch(self) -> list[str]:
+        """The store choice changed (File › Team store…): reload the atlas from the store now
+        chosen and show it in this window — no restart. Returns the store's warnings."""
+        from planatlas.layers import store as st
+
+        self.stop()
+        self._store = None
+        st.reset()
+        fresh, notices = load_atlas_noting(reload=True)
+        atlas = self.win.atlas
+        atlas.__dict__.pop("_places_cache", None)
+        for name in ("plans", "features", "links", "versions", "_targets", "_clauses"):
+            setattr(atlas, name, getattr(fresh, name))
+        self._startup, self._shipped = dict(atlas.features), None
+        self.rebuild_scene()
+        self.win.canvas.invalidate()
+        editing = getattr(self.win, "editing", None)
+        if editing is not None:
+            editing.plans_changed()
+            editing.refresh_undo()
+        self.win.site_panel.refresh_rows()
+        self.win.refresh_history_layer()
+        self.start()
+        self.show_notices(notices)
+        return notices
+
     # ------------------------------------------------------------------ applying operations
     def _base(self, fid: str):
         if self._shipped is None:
@@ -370,8 +396,9 @@ class StoreLink(QObject):
         self.conflictShown.emit(dlg)
 
 
-def load_atlas_noting():
-    """The atlas, and the store's warnings met while loading it (quarantine, offline, …)."""
+def load_atlas_noting(reload: bool = False):
+    """The atlas, and the store's warnings met while loading it (quarantine, offline, …);
+    ``reload``: read it again (the store choice changed)."""
     import warnings
 
     from planatlas.layers.atlas import load_atlas
@@ -379,5 +406,5 @@ def load_atlas_noting():
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StoreWarning)
-        atlas = load_atlas()
+        atlas = load_atlas(reload=reload)
     return atlas, list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, StoreWarning)))

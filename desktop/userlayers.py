@@ -179,9 +179,9 @@ class UserLayers(QObject):
         import time
         from planatlas.layers.tiles import OnlineXYZSource
         deadline = time.monotonic() + timeout
-        for _round in range(3):               # a repaint may ask for more (e.g. after failures)
-            self.canvas.invalidate()
-            self.canvas.repaint()
+        for _round in range(3):               # a frame may ask for more (e.g. after failures)
+            self.canvas.invalidate()          # the next frame (rendered in the canvas' worker)
+            self.canvas.wait_for_frame()      # asks for the tiles it shows
             QApplication.processEvents()
             sources = []
             for la in self.state.stack.visible_layers():
@@ -193,10 +193,11 @@ class UserLayers(QObject):
                     if isinstance(src, OnlineXYZSource):
                         sources.append(src)
             if not any(s.pending() for s in sources):
-                return True
+                break
             while any(s.pending() for s in sources) and time.monotonic() < deadline:
                 QApplication.processEvents()
                 time.sleep(0.02)
+        self.canvas.invalidate()              # the frame taken next shows the settled tiles
         return not any(s.pending() for s in sources)
 
     # ------------------------------------------------------------------ selection

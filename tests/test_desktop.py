@@ -405,6 +405,10 @@ def test_screenshot_writes_png(tmp_path, qapp, real_atlas):
     assert (img.width(), img.height()) == (1200, 800)
     a = _pixels(img.convertToFormat(QImage.Format_RGB32))
     assert len(np.unique(a.reshape(-1, 3), axis=0)) > 50      # a real picture, not blank
+    # the map itself is in the picture (it renders in a worker; the panels' icons alone give
+    # ≈130 pixels of the 商圈 red, the framed Guangzhou plan ≈1,500)
+    r, g, b = (a[..., i].astype(int) for i in range(3))
+    assert int(((r > 180) & (g < 110) & (b < 120)).sum()) > 600
     with pytest.raises(KeyError, match="unknown plan"):
         screenshot("atlantis", (1200, 800), str(tmp_path / "x.png"), atlas=real_atlas)
     with pytest.raises(ValueError, match=".png"):
@@ -451,3 +455,25 @@ def test_click_real_feature_shows_its_clauses_and_targets(qtbot, real_atlas, set
     for m in real_atlas.mentions(fid)[:3]:
         assert m.surface in text
     w.close()
+
+
+def test_hover_tooltip_names_the_top_feature_and_counts_the_rest(win, real_atlas):
+    from planatlas.desktop.tooltips import feature_tooltip
+    feats = list(real_atlas.features.values())
+    a, b = feats[0], feats[1]
+    one = feature_tooltip(real_atlas, win.state.scene, [a.id])
+    assert f"<b>{a.name}</b>" in one and "另有" not in one
+    two = feature_tooltip(real_atlas, win.state.scene, [a.id, b.id])
+    assert two.startswith(one) and "此处另有 1 个要素，单击列出全部" in two
+    assert feature_tooltip(real_atlas, win.state.scene, ["user-layer:7"]) is None
+
+
+def test_legend_names_plans_in_the_legend_language(qapp, real_atlas):
+    from planatlas.desktop.render import MapScene, legend
+    from planatlas.desktop.render.paint import context
+    scene = MapScene.from_atlas(real_atlas)
+    zh = [e.label for e in legend(context(scene, lang="zh"))]
+    en = [e.label for e in legend(context(scene, lang="en"))]
+    assert any(lab.startswith("广州市 · ") for lab in zh)
+    assert any(lab.startswith("Guangzhou · ") for lab in en)
+    assert not any("广州" in lab or "滨海" in lab for lab in en), en

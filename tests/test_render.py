@@ -238,7 +238,7 @@ def test_legend_lists_only_visible_layers_that_show_something(synth):
     assert "广州市 · 物流枢纽与港口" not in labels and "水系" not in labels
     stack.set_style(plan_layer_id("guangzhou", "scenic_area"), color="#00ff00")
     row = next(e for e in legend(context(scene, stack, lang="en"), gz) if "Scenic" in e.label)
-    assert row.key[2] == "#00ff00" and row.count == 2 and row.label == "广州市 · Scenic areas"
+    assert row.key[2] == "#00ff00" and row.count == 2 and row.label == "Guangzhou · Scenic areas"
 
 
 def test_legend_symbols_are_as_faded_as_their_layer(synth):

@@ -313,7 +313,7 @@ class PlanCategoryRenderer(LayerRenderer):
             count = int((scene.column_mask([_key(layer)]) & where).sum())
             if not count:
                 continue
-            plan = scene.plan_labels.get(layer.source["plan"], layer.source["plan"])
+            plan = scene.plan_label(layer.source["plan"], lang)
             out.append(LegendEntry(f"{plan} · {layer.title(lang)}", symbol_drawer(st), count,
                                    ("symbol", st.shape, st.color, st.size), layer.title(lang),
                                    layer.id))

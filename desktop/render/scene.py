@@ -90,6 +90,7 @@ class MapScene:
         elif plans is None:
             raise ValueError("MapScene(columns=...) needs the plans its member matrix covers")
         self.plans: list[str] = list(plans)
+        # plan id -> its name, one string or {"zh": …, "en": …} (see plan_label)
         self.plan_labels = {p: (plan_labels or {}).get(p, p) for p in self.plans}
         self.columns: list[tuple[str, str]] = [(p, c) for p in self.plans for c in CATEGORIES]
         self.column_index = {k: i for i, k in enumerate(self.columns)}
@@ -108,16 +109,20 @@ class MapScene:
         self._labels: dict[tuple, QImage] = {}
         self._memo: dict[Any, tuple[Any, Any]] = {}
 
+    def plan_label(self, plan: str, lang: str = "zh") -> str:
+        """The plan's name in ``lang`` (its id when the scene was given no name)."""
+        label = self.plan_labels.get(plan, plan)
+        return label if isinstance(label, str) else label.get(lang) or label.get("zh") or plan
+
     @classmethod
     def from_atlas(cls, atlas: Any) -> "MapScene":
         feats = list(atlas.features.values())
         plans_of = None
         if hasattr(atlas, "plans_of"):
             plans_of = {f.id: atlas.plans_of(f.id) for f in feats}
-        labels = {}
-        for pid, plan in (getattr(atlas, "plans", {}) or {}).items():
-            r = getattr(plan, "region", None)
-            labels[pid] = (r.district or r.city or pid) if r is not None else pid
+        from planatlas.layers.cite import plan_label
+        labels = {pid: {lang: plan_label(plan, lang) for lang in ("zh", "en")}
+                  for pid, plan in (getattr(atlas, "plans", {}) or {}).items()}
         return cls(feats, basemap=getattr(atlas, "basemap", None), plans=plan_ids(atlas),
                    plans_of=plans_of, plan_labels=labels)
 
