@@ -164,6 +164,7 @@ class MainWindow(BookmarksMixin, LazyPanelsMixin, QMainWindow):
             self.menu_export.addAction(export)
             self.menu_export.addAction(self._act("act.export_html", self.export_html_dialog))
             self.menu_export.addAction(self._act("act.export_data", self.export_data_dialog))
+            self.menu_export.addAction(self._act("act.layout", self.open_layout))
         if importlib.util.find_spec("planatlas.desktop.survey_dialog") is not None:
             self.menu_file.addAction(self._act("act.survey", self.survey_dialog))
             self.menu_file.addAction(self._act("act.clear_survey",
@@ -234,6 +235,10 @@ class MainWindow(BookmarksMixin, LazyPanelsMixin, QMainWindow):
     def export_map_dialog(self) -> dict | None:
         from planatlas.desktop.export_dialog import export_from_window
         return self._after_export(export_from_window(self, "map"))
+
+    def open_layout(self):
+        from planatlas.desktop.layout_window import open_layout_window
+        return open_layout_window(self)
 
     def export_html_dialog(self) -> dict | None:
         from planatlas.desktop.export_dialog import export_from_window

@@ -7,6 +7,7 @@ finished and was not cancelled, so a cancelled export leaves nothing behind and 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -140,11 +141,28 @@ class _PathRow(QWidget):
         return Path(self.edit.text()).expanduser()
 
 
+class _OpenRow(_PathRow):
+    """An optional existing file (e.g. a layout template); empty = none."""
+
+    def __init__(self, filters: str, parent=None):
+        super().__init__("", filters, parent)
+
+    def _browse(self) -> None:
+        path, _f = QFileDialog.getOpenFileName(self, _t("打开", "Open"), self.edit.text(), self.filters)
+        if path:
+            self.edit.setText(path)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+
 class ExportDialog(QDialog):
     """Options for one kind of export: ``kind`` is "map", "html" or "data"."""
 
-    def __init__(self, kind: str, plans: list[str], parent=None, *, names: list[str] | None = None):
-        """``names``: the plans' names in the UI language (the default file name uses them)."""
+    def __init__(self, kind: str, plans: list[str], parent=None, *, names: list[str] | None = None,
+                 districts: list[str] | None = None):
+        """``names``: the plans' names in the UI language (the default file name uses them);
+        ``districts``: district names offered as extents."""
         super().__init__(parent)
         self.kind = kind
         self.setWindowTitle({"map": _t("导出地图", "Export map"), "html": _t("导出交互式网页地图", "Export HTML map"),
@@ -174,6 +192,8 @@ class ExportDialog(QDialog):
             form.addRow(_t("分辨率（DPI）", "Resolution (DPI)"), self.dpi)
             form.addRow(_t("标题", "Title"), self.title_edit)
             form.addRow(_t("副标题", "Subtitle"), self.subtitle_edit)
+            self.layout_row = _OpenRow(_t("版式模板 (*.json)", "Layout templates (*.json)"))
+            form.addRow(_t("版式模板（可选）", "Layout template (optional)"), self.layout_row)
             self.out = _PathRow(f"{stem}.png", "PNG (*.png);;PDF (*.pdf);;SVG (*.svg)")
             self.format.currentTextChanged.connect(self._sync_suffix)
         elif kind == "data":
@@ -187,15 +207,32 @@ class ExportDialog(QDialog):
             form.addRow(_t("坐标系", "Coordinates"), self.crs)
             self.out = _PathRow(f"{stem}.geojson", _t("所有文件", "All files") + " (*)")
             self.format.currentTextChanged.connect(self._sync_suffix)
+            self.crs.currentIndexChanged.connect(self._sync_crs_tag)
         else:
             self.title_edit = QLineEdit()
             form.addRow(_t("标题", "Title"), self.title_edit)
             self.out = _PathRow(f"{stem}.html", _t("网页", "Web page") + " (*.html)")
+        if kind in ("map", "html"):
+            self.extent = QComboBox()
+            for text, value in ((_t("当前视图", "Current view"), "view"),
+                                (_t("规划范围", "Plan area"), "plan"),
+                                (_t("全部图层内容", "Everything shown"), "all"),
+                                *((_t(f"区县：{d}", f"District: {d}"), f"district:{d}")
+                                  for d in districts or ())):
+                self.extent.addItem(text, value)
+            form.addRow(_t("范围", "Extent"), self.extent)
         form.addRow(_t("输出文件", "Output file"), self.out)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _sync_crs_tag(self, *_a) -> None:
+        """A file not in WGS-84 says its system in its name (GPX/GeoJSON readers assume WGS-84)."""
+        p = self.out.path()
+        stem = re.sub(r"-(gcj02|bd09|cgcs2000)$", "", p.stem)
+        crs = self.crs.currentData()
+        self.out.edit.setText(str(p.with_name(stem + ("" if crs == "wgs84" else f"-{crs}") + p.suffix)))
 
     def _sync_suffix(self, fmt: str) -> None:
         p = self.out.path()
@@ -203,10 +240,13 @@ class ExportDialog(QDialog):
 
     def options(self) -> dict:
         opts: dict = {"out": self.out.path()}
+        if self.kind in ("map", "html"):
+            opts["extent"] = self.extent.currentData()
         if self.kind == "map":
             opts.update(fmt=self.format.currentText(), paper=self.paper.currentText().strip(),
                         orientation=self.orientation.currentData(), dpi=float(self.dpi.value()),
-                        title=self.title_edit.text() or None, subtitle=self.subtitle_edit.text() or None)
+                        title=self.title_edit.text() or None, subtitle=self.subtitle_edit.text() or None,
+                        layout=self.layout_row.text() or None)
         elif self.kind == "data":
             opts.update(fmt=self.format.currentText(), crs=self.crs.currentData())
         else:
@@ -226,7 +266,8 @@ def export_from_window(window, kind: str, options: dict | None = None) -> dict |
     cats = [c for c in CATEGORIES if any(s["category"] == c for s in shown)] or list(CATEGORIES)
     if options is None:
         from .i18n import plan_name
-        dlg = ExportDialog(kind, plans, window, names=[plan_name(window.atlas, p) for p in plans])
+        dlg = ExportDialog(kind, plans, window, names=[plan_name(window.atlas, p) for p in plans],
+                           districts=_districts(window.atlas, plans))
         if dlg.exec() != QDialog.Accepted:
             return None
         options = dlg.options()
@@ -235,14 +276,42 @@ def export_from_window(window, kind: str, options: dict | None = None) -> dict |
         warn(window, "PlanAtlas", _t(f"文件夹不存在：{target.parent}", f"No such folder: {target.parent}"))
         return None
     atlas = window.atlas
+    view = window.canvas.view.extent_lonlat()
+    extent = options.pop("extent", "view")
     if kind == "map":
         return run_map_export(window, atlas, target, plans=plans, scene=state.scene,
-                              stack=state.stack, extent=window.canvas.view.extent_lonlat(),
-                              **options)
+                              stack=state.stack, extent=extent, view=view, **options)
     if kind == "html":
         title = options.get("title")
+        try:
+            box = _html_extent(atlas, plans, extent, view)
+        except PlanAtlasError as exc:
+            warn(window, "PlanAtlas", exc)
+            return None
+        stack = state.stack.copy()
         return run_in_thread(window, _t("导出网页地图", "Export HTML map"), target,
-                             lambda tmp: export_html(atlas, plans, tmp, categories=cats, title=title))
+                             lambda tmp: export_html(atlas, plans, tmp, categories=cats, title=title,
+                                                     stack=stack, extent=box))
     fmt, crs = options["fmt"], options["crs"]
     return run_in_thread(window, _t("导出数据", "Export data"), target,
                          lambda tmp: export_data(atlas, plans, cats, fmt, crs, tmp))
+
+
+def _districts(atlas, plans: list[str]) -> list[str]:
+    """District names of the plans' areas (offered as extents)."""
+    try:
+        table = atlas.basemap.table("districts")
+    except Exception:  # noqa: BLE001 - no basemap: no districts to offer
+        return []
+    names, owner = table.values("name"), table.values("plan")
+    return [str(n) for n, p in zip(names, owner) if p in plans and n]
+
+
+def _html_extent(atlas, plans, extent, view):
+    """The lon/lat box an HTML page opens on (``None``: the sites' own bounds)."""
+    from planatlas.layers.extent import parse_extent, resolve_extent
+
+    spec = parse_extent(extent)
+    if spec.mode in ("plan", "all"):
+        return None
+    return resolve_extent(spec, atlas, plans, view=view)

@@ -1,44 +1,50 @@
-"""Map images for print and slides: PNG, SVG and PDF pages drawn by the canvas painter.
+"""Map images for print and slides: PNG, SVG and PDF pages of a print layout.
 
     planatlas export map --plan guangzhou --format pdf --paper A3 --dpi 300 --out gz.pdf
+    planatlas export map --plan guangzhou --layout my-a3.layout.json --extent district:天河区 -o th.pdf
 
-``export_map(atlas, plans, out, …)`` lays out one page — title and subtitle, the map, a legend
-of the visible layers only, a north arrow, a scale bar correct for the latitude of the map
-centre (Web Mercator exaggerates distances by 1/cos(lat)), the data sources, plan names and the
-date — and draws the map with :func:`desktop.render.paint_map`, the same painter as the
-screen canvas, from a layer stack (:mod:`planatlas.layers.stack`): the window passes its own,
-so a layer hidden on screen is hidden on the page and absent from its legend, and a restyled
-layer prints restyled.
+``export_map(atlas, plans, out, …)`` draws one page of a print layout
+(:mod:`planatlas.layers.layout`; the standard one unless ``layout`` is given) with
+:func:`desktop.layout_render.render_layout`: title and subtitle, the map, a legend of the
+visible layers only, north arrow, scale bar (true at the map centre's latitude), sources and
+date, an overview map, and callouts (an enlarged inset and/or a numbered key) where site names
+do not fit. Every map on the page is painted by the canvas renderers from a layer stack
+(:mod:`planatlas.layers.stack`): the window passes its own, so a layer hidden on screen is
+absent from the page, its legend and its text, and a restyled layer prints restyled.
 
-* PNG: exactly ``paper × dpi`` pixels (A3 landscape at 300 dpi is 4961×3508), with the DPI
-  stored in the file.
-* SVG (QSvgGenerator) and PDF (QPdfWriter): vector; the page furniture (title, legend, scale
-  bar labels, sources) is written with ``drawText`` so it is real, selectable text.
-* ``progress(percent) -> bool`` is called along the way; returning ``False`` cancels, raises
-  :class:`ExportCancelled` and leaves nothing behind (the page is built under a temporary name
-  and moved into place only when complete).
+* ``extent``: ``plan`` (default) | ``all`` | ``view`` | ``district:NAME`` | ``bookmark:NAME`` |
+  a lon/lat box (:mod:`planatlas.layers.extent`); ``view`` is the window's view (``view=``) or
+  a project's saved extent.
+* PNG: exactly ``paper × dpi`` pixels (A3 landscape at 300 dpi is 4961×3508), DPI stored.
+* SVG: plain page-pixel paths, hatching as line paths, maps clipped to their frames
+  (:mod:`desktop.svgclip`) — rsvg, Chromium, Inkscape and Qt draw it alike; page text is text.
+* PDF: vector, text extracts as printed (:mod:`desktop.pdftext`).
+* ``progress(percent) -> bool`` returning ``False`` cancels (:class:`ExportCancelled`); nothing
+  is left behind (the page is built under a temporary name and moved into place when complete).
 
-Needs a ``QGuiApplication`` (the CLI creates an offscreen one). Chinese text uses the bundled
-font from :mod:`desktop.fonts`.
+Needs a ``QGuiApplication`` (the CLI creates an offscreen one).
 """
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from planatlas.desktop.page import (
-    MM_PER_INCH, PAPERS_MM, PageInfo, PageSpec, page_font, page_frames, page_spec, render_page,
-)
+from planatlas.desktop.page import MM_PER_INCH, PAPERS_MM, PageSpec, page_spec, scale_denominator
+from planatlas.desktop.pdftext import fix_pdf_tounicode
 from planatlas.layers.export.data import ExportError, atomic_path, resolve_categories, resolve_plans
+from planatlas.layers.extent import ExtentError, ExtentSpec, resolve_extent
+from planatlas.layers.extent import parse_extent as _parse_extent
 from planatlas.layers.fsutil import WriteFailed
+from planatlas.layers.layout import Layout, default_layout, load_template
 from planatlas.layers.safetext import xml_safe
 
-__all__ = ["PAPERS_MM", "PageSpec", "page_spec", "parse_extent", "map_extent", "export_map",
-           "render_page", "ExportCancelled", "FORMATS", "fix_pdf_tounicode", "ensure_app"]
+__all__ = ["PAPERS_MM", "PageSpec", "page_spec", "parse_extent", "export_map", "ExportCancelled",
+           "FORMATS", "fix_pdf_tounicode", "ensure_app", "page_layout", "page_context",
+           "page_texts", "page_device", "finish_page_file"]
 
 FORMATS = ("png", "svg", "pdf")
 PNG_QUALITY = 80          # Qt maps PNG quality q to zlib level (100 - q) * 9 // 91: 80 is level 1
@@ -48,44 +54,16 @@ class ExportCancelled(Exception):
     """The progress callback asked to stop; no file was written."""
 
 
-def parse_extent(value: str | Sequence[float] | None):
-    """``None``/``"plan"`` → ``None`` (fit the plans); ``"minlon,minlat,maxlon,maxlat"`` → tuple."""
-    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "plan")):
-        return None
-    parts = value.split(",") if isinstance(value, str) else list(value)
+def parse_extent(value) -> tuple[float, float, float, float] | ExtentSpec | None:
+    """``None``/``"plan"`` → ``None`` (fit the plans); a lon/lat box → tuple; ``view``, ``all``,
+    ``district:NAME``, ``bookmark:NAME`` → :class:`ExtentSpec`. Bad values raise ExportError."""
     try:
-        nums = [float(p) for p in parts]
-    except (TypeError, ValueError):
-        raise ExportError(f"--extent must be 'plan' or minlon,minlat,maxlon,maxlat, got {value!r}") from None
-    if len(nums) != 4 or not all(math.isfinite(v) for v in nums):
-        raise ExportError(f"--extent needs 4 numbers minlon,minlat,maxlon,maxlat, got {value!r}")
-    minlon, minlat, maxlon, maxlat = nums
-    if not (-180 <= minlon < maxlon <= 180 and -85 <= minlat < maxlat <= 85):
-        raise ExportError(f"--extent {value!r} is not a valid lon/lat box (min < max, |lat| ≤ 85)")
-    return (minlon, minlat, maxlon, maxlat)
-
-
-def map_extent(atlas, plans: Sequence[str], ctx=None) -> tuple[float, float, float, float]:
-    """Lon/lat box covering the plans' areas (basemap) and what the visible non-basemap layers
-    of the render context ``ctx`` draw."""
-    boxes = []
-    basemap = getattr(atlas, "basemap", None)
-    for pid in plans:
-        try:
-            boxes.append(tuple(basemap.plan_extent(pid)))
-        except Exception:  # noqa: BLE001 - user plans have no area in the basemap
-            pass
-    if ctx is not None:
-        from planatlas.desktop.render import visible_extent
-
-        b = visible_extent(ctx)
-        if b is not None:
-            boxes.append(b)
-    if not boxes:
-        raise ExportError(f"nothing to frame: plans {', '.join(plans)} have no area in the "
-                          "basemap and no visible features; give --extent")
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[2] for b in boxes), max(b[3] for b in boxes))
+        spec = _parse_extent(value)
+    except ExtentError as exc:
+        raise ExportError(str(exc)) from None
+    if spec.mode == "plan":
+        return None
+    return spec.arg if spec.mode == "bbox" else spec
 
 
 def _plan_short(plan) -> str:
@@ -93,124 +71,60 @@ def _plan_short(plan) -> str:
     return r.district or r.city or plan.id
 
 
-_RADICALS = range(0x2E80, 0x2FE0)      # CJK Radicals Supplement + Kangxi Radicals
+def _paren(*parts) -> str:
+    """"（a，b）" of the non-empty parts; "" when none (never "（，）")."""
+    parts = [str(p).strip() for p in parts if p is not None and str(p).strip()]
+    return f"（{'，'.join(parts)}）" if parts else ""
 
 
-def _radical_map(family: str) -> dict[int, int]:
-    """Radical code point -> unified ideograph drawn with the same glyph in ``family``.
+def page_texts(atlas, plan_ids: Sequence[str], title: str | None = None,
+               subtitle: str | None = None) -> tuple[str, str, list[str]]:
+    """(title, subtitle, attribution lines) of a page of ``plan_ids``. The default subtitle is
+    the plan's title, or for several plans their count and short names (never a list of every
+    full title, which no page width holds)."""
+    plans = [atlas.plans[p] for p in plan_ids]
+    shorts = list(dict.fromkeys(_plan_short(p) for p in plans))
+    page_title = title if title is not None else f"{'、'.join(shorts[:4])}{' 等' if len(shorts) > 4 else ''} · 规划点位图"
+    if subtitle is None:
+        subtitle = plans[0].title if len(plans) == 1 else \
+            f"{len(plans)} 项规划：" + "、".join(shorts[:6]) + (" 等" if len(shorts) > 6 else "")
+    from planatlas.layers.export.html import basemap_attribution
 
-    Qt's PDF writer maps each glyph back to the LOWEST code point that uses it, so 广 (U+5E7F)
-    comes out as the Kangxi radical ⼴ (U+2F34) when text is copied or searched.
-    """
-    from PySide6.QtGui import QRawFont
-
-    raw = QRawFont.fromFont(page_font(family, 32))
-    if not raw.isValid():
-        return {}
-    unified = "".join(chr(c) for c in range(0x4E00, 0xA000))
-    by_glyph: dict[int, int] = {}
-    for c, g in zip(range(0x4E00, 0xA000), raw.glyphIndexesForString(unified)):
-        if g:
-            by_glyph.setdefault(int(g), c)
-    rads = "".join(chr(c) for c in _RADICALS)
-    out = {}
-    for c, g in zip(_RADICALS, raw.glyphIndexesForString(rads)):
-        if g and int(g) in by_glyph:
-            out[c] = by_glyph[int(g)]
-    return out
+    attribution = [
+        "规划：" + "；".join(f"{p.title}{_paren(p.issuer, p.issued)}" for p in plans),
+        "底图：" + basemap_attribution(getattr(atlas, "basemap", None)).replace("PlanAtlas 内置底图：", ""),
+        "点位：PlanAtlas 整理（多为近似位置，精度见数据导出）；Web 墨卡托投影，WGS-84",
+    ]
+    return page_title, subtitle, attribution
 
 
-def fix_pdf_tounicode(path: Path, family: str) -> int:
-    """Rewrite radical code points in the PDF's ToUnicode maps to the ideographs they stand for.
-
-    Works in place on Qt's uncompressed CMaps, replacing 4-hex-digit destination codes with
-    4-hex-digit codes, so no byte offset changes. Returns the number of codes replaced.
-    """
-    mapping = _radical_map(family)
-    if not mapping:
-        return 0
-    data = path.read_bytes()
-    count = 0
-    hexmap = {f"{k:04X}".encode(): f"{v:04X}".encode() for k, v in mapping.items()}
-
-    def fix_dst(m: "re.Match[bytes]") -> bytes:
-        nonlocal count
-        code = m.group(1).upper()
-        if code in hexmap:
-            count += 1
-            return b"<" + hexmap[code] + b">"
-        return m.group(0)
-
-    def fix_cmap(m: "re.Match[bytes]") -> bytes:
-        lines = []
-        for line in m.group(0).split(b"\n"):
-            mm = re.match(rb"^(<[0-9A-Fa-f]{4}>\s+<[0-9A-Fa-f]{4}>\s+)(.*)$", line) or \
-                re.match(rb"^(<[0-9A-Fa-f]{4}>\s+)(<[0-9A-Fa-f]{4}>.*)$", line)
-            if mm and b"codespacerange" not in line:
-                line = mm.group(1) + re.sub(rb"<([0-9A-Fa-f]{4})>", fix_dst, mm.group(2))
-            lines.append(line)
-        return b"\n".join(lines)
-
-    fixed = re.sub(rb"(?s)beginbf(?:range|char).*?endbf(?:range|char)", fix_cmap, data)
-    if len(fixed) != len(data):      # pragma: no cover - same-length substitution by design
-        raise RuntimeError("PDF ToUnicode fix changed the file length")
-    if count:
-        path.write_bytes(fixed)
-    return count
+def page_layout(layout=None, paper: str | None = None, orientation: str | None = None,
+                dpi: float | None = None, callouts: str | None = None) -> tuple[Layout, PageSpec]:
+    """The layout to draw (``layout``: a :class:`Layout`, a template path or None for the
+    standard one) on ``paper``/``orientation``/``dpi`` (None: the template's, else A4 landscape
+    300 dpi), and the exact page pixels."""
+    if isinstance(layout, (str, os.PathLike)):
+        layout = load_template(layout)
+    if layout is None:
+        spec = page_spec(paper or "A4", orientation or "landscape", dpi)
+        lay = default_layout(spec.paper, spec.orientation, spec.dpi)
+    else:
+        spec = page_spec(paper or layout.paper, orientation or layout.orientation,
+                         dpi if dpi is not None else layout.dpi)
+        lay = layout.copy()
+        lay.dpi = spec.dpi
+        w_mm, h_mm = lay.size_mm
+        if abs(w_mm - spec.width_mm) > 0.5 or abs(h_mm - spec.height_mm) > 0.5:
+            lay = lay.resized_to(spec.paper, spec.orientation)
+    if callouts is not None:
+        lay.callouts = callouts
+        Layout.__post_init__(lay)
+    return lay, spec
 
 
-def _legend_entries(ctx, view) -> list[tuple[str, Any]]:
-    """Legend rows of the page: what the visible layers show in the map frame, topmost layer
-    first, with the number of features in view."""
-    from planatlas.desktop.render import legend
-
-    return [(f"{e.label}（{e.count}）" if e.count is not None else e.label, e.draw)
-            for e in legend(ctx, view)]
-
-
-# ----------------------------------------------------------------------------- entry point
-
-
-def _check_format(fmt: str | None, out: Path) -> str:
-    key = (fmt or out.suffix.lstrip(".")).lower()
-    if key not in FORMATS:
-        raise ExportError(f"unknown map format {fmt or out.suffix!r}; expected one of {', '.join(FORMATS)}")
-    return key
-
-
-def export_map(atlas, plans, out, *, fmt: str | None = None, layers=None, paper: str = "A4",
-               orientation: str | None = "landscape", dpi: float | None = None, extent=None,
-               title: str | None = None, subtitle: str | None = None, labels: bool = True,
-               scene=None, stack=None, progress: Callable[[int], bool] | None = None) -> dict[str, Any]:
-    """Write a map page of ``plans`` (ids, list or ``"a,b"``) to ``out`` as PNG/SVG/PDF.
-
-    ``stack``: the layer stack to draw (e.g. the window's, so order, visibility, opacity and
-    styles carry over; it is not changed). Without one, the standard stack of the atlas.
-    Either way plan layers of other plans, or of categories not in ``layers`` (default all),
-    are left out — a hidden layer is never shown. ``scene``: a prepared
-    :class:`desktop.render.MapScene` to reuse (saves projecting the data again). ``extent``:
-    ``None``/``"plan"`` or a lon/lat box. ``progress(percent)`` returning ``False`` cancels
-    (:class:`ExportCancelled`, nothing written).
-
-    Returns ``{"path", "format", "width_px", "height_px", "dpi", "page_mm", "extent", "plans",
-    "layers", "legend"}``.
-    """
-    from PySide6.QtGui import QGuiApplication
-
-    if QGuiApplication.instance() is None:
-        raise RuntimeError("export_map needs a QGuiApplication (see desktop.export_map.ensure_app)")
-    out = Path(out)
-    fmt = _check_format(fmt, out)
-    spec = page_spec(paper, orientation, dpi)
-    box = parse_extent(extent)
-    plan_ids = resolve_plans(atlas, plans)
-    cats = resolve_categories(layers)
-
-    def step(percent: int) -> None:
-        if progress is not None and progress(int(percent)) is False:
-            raise ExportCancelled(f"map export to {out} cancelled at {percent}%")
-
-    step(0)
+def page_context(atlas, plan_ids, cats, *, scene=None, stack=None, dpi: float = 96.0):
+    """The render context of a page: ``stack`` (copied; default: the atlas' standard stack)
+    with plan layers of other plans or categories hidden. The caller's stack is not changed."""
     from planatlas.desktop.render import MapScene, context
 
     if scene is None:
@@ -220,43 +134,107 @@ def export_map(atlas, plans, out, *, fmt: str | None = None, layers=None, paper:
         for layer in page_stack.find(kind="plan_category"):
             if layer.source["plan"] not in plan_ids or layer.source["category"] not in cats:
                 page_stack.set_visible(layer.id, False)
-    ctx = context(scene, page_stack, scale=spec.dpi / 96.0, selection=False)
+    return context(scene, page_stack, scale=dpi / 96.0, selection=False)
+
+
+def frame_box(atlas, plan_ids, ctx, extent, *, view=None, bookmarks=()) -> tuple[float, ...]:
+    """The lon/lat box a page frames (see :mod:`planatlas.layers.extent`)."""
+    from planatlas.desktop.render import visible_extent
+
+    if isinstance(extent, tuple) and len(extent) == 4 and all(isinstance(v, (int, float)) for v in extent):
+        return tuple(float(v) for v in extent)
+    content = visible_extent(ctx)
+    try:
+        return resolve_extent(extent, atlas, plan_ids, content=content, view=view,
+                              bookmarks=bookmarks)
+    except ExtentError as exc:
+        raise ExportError(str(exc)) from None
+
+
+def _check_format(fmt: str | None, out: Path) -> str:
+    key = (fmt or out.suffix.lstrip(".")).lower()
+    if key not in FORMATS:
+        raise ExportError(f"unknown map format {fmt or out.suffix!r}; expected one of {', '.join(FORMATS)}")
+    return key
+
+
+def export_map(atlas, plans, out, *, fmt: str | None = None, layers=None, paper: str | None = None,
+               orientation: str | None = None, dpi: float | None = None, extent=None,
+               title: str | None = None, subtitle: str | None = None, labels: bool = True,
+               scene=None, stack=None, layout=None, callouts: str | None = None, view=None,
+               bookmarks=(), progress: Callable[[int], bool] | None = None) -> dict[str, Any]:
+    """Write a map page of ``plans`` (ids, list or ``"a,b"``) to ``out`` as PNG/SVG/PDF.
+
+    ``stack``: the layer stack to draw (e.g. the window's, so order, visibility, opacity and
+    styles carry over; it is not changed). Without one, the standard stack of the atlas.
+    Either way plan layers of other plans, or of categories not in ``layers`` (default all),
+    are left out — a hidden layer is never shown. ``scene``: a prepared
+    :class:`desktop.render.MapScene` to reuse. ``layout``: a :class:`Layout` or template path;
+    ``callouts``: auto | key | inset | none (default: the layout's). ``extent``: see the module
+    doc; ``view``: the window's current lon/lat box (for ``extent="view"``), ``bookmarks``:
+    ``[{"name", "bbox"}]``. ``progress(percent)`` returning ``False`` cancels.
+
+    Returns ``{"path", "format", "width_px", "height_px", "dpi", "page_mm", "extent", "plans",
+    "layers", "legend", "callouts", "inset_extent", …}``.
+    """
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        raise RuntimeError("export_map needs a QGuiApplication (see desktop.export_map.ensure_app)")
+    out = Path(out)
+    fmt = _check_format(fmt, out)
+    lay, spec = page_layout(layout, paper, orientation, dpi, callouts)
+    want = parse_extent(extent) or "plan"           # validated before any painting
+    plan_ids = resolve_plans(atlas, plans)
+    cats = resolve_categories(layers)
+
+    def step(percent: int) -> None:
+        if progress is not None and progress(int(percent)) is False:
+            raise ExportCancelled(f"map export to {out} cancelled at {percent}%")
+
+    step(0)
+    ctx = page_context(atlas, plan_ids, cats, scene=scene, stack=stack, dpi=spec.dpi)
     step(10)
-    if box is None:
-        box = map_extent(atlas, plan_ids, ctx)
-    plans_txt = "、".join(atlas.plans[p].title for p in plan_ids)
-    page_title = title if title is not None else (
-        f"{'、'.join(_plan_short(atlas.plans[p]) for p in plan_ids)} · 规划点位图")
-    page_sub = subtitle if subtitle is not None else plans_txt
-    from planatlas.layers.export.html import basemap_attribution
+    box = frame_box(atlas, plan_ids, ctx, want, view=view, bookmarks=bookmarks)
+    page_title, page_sub, attribution = page_texts(atlas, plan_ids, title, subtitle)
+    from planatlas.desktop.layout_render import PageContent
 
-    attribution = [
-        "规划：" + "；".join(f"{atlas.plans[p].title}（{atlas.plans[p].issuer}，{atlas.plans[p].issued}）"
-                           for p in plan_ids),
-        "底图：" + basemap_attribution(getattr(atlas, "basemap", None)).replace("PlanAtlas 内置底图：", ""),
-        "点位：PlanAtlas 整理（多为近似位置，精度见数据导出）；Web 墨卡托投影，WGS-84",
-    ]
-    date = _dt.date.today().isoformat()
-
+    content = PageContent(ctx, box, page_title, page_sub, attribution,
+                          _dt.date.today().isoformat(), labels=labels)
     with atomic_path(out, create=False) as tmp:
-        result = _paint_to_file(tmp, fmt, spec, ctx, box, labels, page_title, page_sub,
-                                attribution, date, step)
+        with page_device(tmp, fmt, spec, page_title, page_sub) as painter:
+            result = _draw(painter, lay, content, spec, step)
+        finish_page_file(tmp, fmt)
     step(100)
     result.update({"path": str(out), "format": fmt, "dpi": spec.dpi,
                    "page_mm": [round(spec.width_mm, 1), round(spec.height_mm, 1)],
                    "extent": [round(v, 6) for v in box], "plans": plan_ids, "layers": cats,
-                   "title": page_title})
+                   "title": page_title, "subtitle": page_sub, "layout": lay.name})
     return result
 
 
-def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, ctx, box, labels, title, subtitle,
-                   attribution, date, step) -> dict[str, Any]:
+def _draw(painter, lay: Layout, content, spec: PageSpec, step) -> dict[str, Any]:
+    """One layout page on ``painter``; the result's keys for the caller."""
+    from planatlas.desktop.layout_render import render_layout
+
+    step(25)
+    res = render_layout(painter, lay, content, dpi=spec.dpi, progress=step)
+    view = res.pop("view")
+    res.update({"width_px": spec.width_px, "height_px": spec.height_px,
+                "view_extent": [round(v, 6) for v in view.extent_lonlat()],
+                "scale_m_per_px": view.ground_resolution(),
+                "scale": scale_denominator(view, spec.dpi)})
+    return res
+
+
+@contextmanager
+def page_device(tmp: Path, fmt: str, spec: PageSpec, title: str, subtitle: str, *,
+                pages: list | None = None):
+    """A QPainter on a PNG image, PDF or SVG page of ``spec`` written to ``tmp`` when the block
+    ends. ``pages``: for a multi-page PDF, a list that receives a ``new_page()`` callable."""
     from PySide6.QtCore import QMarginsF, QRect, QSize, QSizeF
     from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
-    from planatlas.desktop.render import MapView
-
-    device = None
     if fmt == "png":
         device = QImage(spec.width_px, spec.height_px, QImage.Format_ARGB32_Premultiplied)
         if device.isNull():
@@ -278,6 +256,8 @@ def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, ctx, box, labels, title,
         device.setPageLayout(QPageLayout(size, orient, QMarginsF(0, 0, 0, 0)))
         device.setTitle(title)
         device.setCreator("PlanAtlas")
+        if pages is not None:
+            pages.append(device.newPage)
     else:
         from PySide6.QtSvg import QSvgGenerator
 
@@ -288,22 +268,11 @@ def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, ctx, box, labels, title,
         device.setResolution(int(round(spec.dpi)))
         device.setTitle(title)
         device.setDescription(subtitle)
-
     painter = QPainter()
     if not painter.begin(device):
         raise ExportError(f"cannot write {fmt.upper()} to {tmp.parent}")
     try:
-        w, h = painter.device().width(), painter.device().height()
-        frames = page_frames(w, h, spec, title, subtitle)
-        mr = frames.map_rect
-        view = MapView.fit(box, (max(1, int(round(mr.width()))), max(1, int(round(mr.height())))),
-                           margin=0.03, min_res=0.05)
-        legend = _legend_entries(ctx, view)
-        info = PageInfo(title, subtitle, legend, attribution, date)
-        step(25)
-        render_page(painter, w, h, spec, view, ctx.scene, info, labels=labels,
-                    progress=lambda pc: step(pc), stack=ctx.stack)
-        step(90)
+        yield painter
     finally:
         painter.end()
     if fmt == "png":
@@ -313,16 +282,19 @@ def _paint_to_file(tmp: Path, fmt: str, spec: PageSpec, ctx, box, labels, title,
         if not device.save(str(tmp), "PNG", PNG_QUALITY):
             raise WriteFailed("Qt could not write the PNG")
     del device
+
+
+def finish_page_file(path: Path, fmt: str) -> None:
+    """After Qt wrote ``path``: SVG clip groups and font fallbacks, PDF ToUnicode repair."""
     if fmt == "svg":
-        _svg_font_fallbacks(tmp)
-    if fmt == "pdf":
+        from planatlas.desktop.svgclip import clip_svg
+
+        clip_svg(path)
+        _svg_font_fallbacks(path)
+    elif fmt == "pdf":
         from planatlas.desktop.fonts import ensure_fonts
 
-        fix_pdf_tounicode(tmp, ensure_fonts())
-    return {"width_px": w, "height_px": h, "legend": [label for label, _ in legend],
-            "map_rect_px": [round(mr.left(), 2), round(mr.top(), 2), view.width, view.height],
-            "view_extent": [round(v, 6) for v in view.extent_lonlat()],
-            "scale_m_per_px": view.ground_resolution()}
+        fix_pdf_tounicode(path, ensure_fonts())
 
 
 _SVG_FONTS = "'Noto Sans SC', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', " \

@@ -26,6 +26,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "menu.panels": ("面板", "Panels"),
     "act.quit": ("退出", "Quit"),
     "act.export_png": ("导出地图（PNG/PDF/SVG）…", "Export map (PNG/PDF/SVG)…"),
+    "act.layout": ("打印版式（预览、移动、模板）…", "Print layout (preview, move, templates)…"),
     "act.export_html": ("导出交互式网页地图（HTML）…", "Export interactive map (HTML)…"),
     "act.export_data": ("导出数据（GeoJSON/GPKG/KML/GPX/CSV/XLSX）…", "Export data (GeoJSON/GPKG/KML/GPX/CSV/XLSX)…"),
     "menu.export": ("导出", "Export"),

@@ -1,21 +1,19 @@
-"""One map page for print and slides: paper sizes, where everything goes, and the furniture
-around the map — title, legend, north arrow, a scale bar true at the centre latitude, sources.
+"""Page furniture for print and slides: paper sizes, and the things drawn around a map — legend,
+north arrow, a scale bar true at the centre latitude, fitted text.
 
-:func:`render_page` draws a whole page on any QPainter (QImage, QPdfWriter, QSvgGenerator); the
-map in it is painted by :func:`desktop.render.paint_map` from a layer stack, so the page shows
-what the canvas shows. Page text is drawn with ``drawText``: real, selectable text in SVG/PDF.
+:mod:`desktop.layout_render` places them on a page as a print layout says. Page text is drawn
+with ``drawText`` in :func:`page_font`: real text in SVG and PDF that extracts as printed.
 """
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
 
 from planatlas.layers.export.data import ExportError
 
-__all__ = ["PAPERS_MM", "MM_PER_INCH", "PageSpec", "PageInfo", "Frames", "page_spec",
-           "page_frames", "render_page", "page_font"]
+__all__ = ["PAPERS_MM", "MM_PER_INCH", "PageSpec", "page_spec", "page_font", "fit_font",
+           "north_arrow", "scale_bar", "legend_box", "fit_columns", "scale_denominator"]
 
 # landscape width × height in millimetres (ISO 216)
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "A2": (594.0, 420.0)}
@@ -99,32 +97,14 @@ def _round_sig(x: float, sig: int = 3) -> int:
     return int(round(x, p))
 
 
-@dataclass
-class PageInfo:
-    title: str
-    subtitle: str
-    legend: list[tuple[str, Any]]          # (label, drawer(painter, QRectF))
-    attribution: list[str]
-    date: str
-
-
 def page_font(family: str, px: float, *, bold: bool = False):
-    from PySide6.QtGui import QFont
+    """Page text font: :func:`desktop.pdftext.pdf_font` (extracts as printed from PDFs)."""
+    from planatlas.desktop.pdftext import pdf_font
 
-    f = QFont(family)
-    f.setPixelSize(max(1, int(round(px))))
-    # The bundled font has one weight: Qt would fake bold by drawing the text twice, which
-    # doubles it in PDF text extraction; emphasis comes from size instead.
-    f.setBold(False)
-    f.setHintingPreference(QFont.PreferNoHinting)
-    if hasattr(f, "setFeature"):
-        # Noto Sans SC's 'locl' swaps digits/Latin for glyphs outside its cmap: they print the
-        # same but Qt's PDF writer cannot map them back to Unicode (copy/search would fail).
-        f.setFeature(QFont.Tag("locl"), 0)
-    return f
+    return pdf_font(family, px, bold=bold)
 
 
-def _fit_font(family: str, px: float, text: str, max_w: float, *, bold=False, min_ratio=0.55):
+def fit_font(family: str, px: float, text: str, max_w: float, *, bold=False, min_ratio=0.55):
     """Shrink the font until ``text`` fits in ``max_w`` (down to ``min_ratio``)."""
     from PySide6.QtGui import QFontMetricsF
 
@@ -136,11 +116,7 @@ def _fit_font(family: str, px: float, text: str, max_w: float, *, bold=False, mi
         size *= 0.93
 
 
-def _draw_text(painter, rect, flags, text: str) -> None:
-    painter.drawText(rect, flags, text)
-
-
-def _north_arrow(painter, rect, family: str, color) -> None:
+def north_arrow(painter, rect, family: str, color) -> None:
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QBrush, QPainterPath, QPen
 
@@ -170,12 +146,18 @@ def _north_arrow(painter, rect, family: str, color) -> None:
     painter.drawPath(right)
     painter.setPen(color)
     painter.setFont(page_font(family, label_h * 0.85, bold=True))
-    _draw_text(painter, QRectF(rect.left(), rect.top(), rect.width(), label_h),
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), label_h),
                int(Qt.AlignHCenter | Qt.AlignBottom), "N")
     painter.restore()
 
 
-def _scale_bar(painter, rect, view, dpi: float, family: str, px: float, color) -> None:
+def scale_denominator(view, dpi: float) -> int:
+    """The page's scale 1:N at the map centre, rounded to 3 significant figures (the same N
+    whatever the output format: it depends only on the view and the DPI)."""
+    return _round_sig(view.ground_resolution() * dpi / (MM_PER_INCH / 1000.0))
+
+
+def scale_bar(painter, rect, view, dpi: float, family: str, px: float, color) -> None:
     """Scale bar for the true ground resolution at the map centre (Mercator 1/cos(lat))."""
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QColor, QFontMetricsF, QPen
@@ -207,192 +189,83 @@ def _scale_bar(painter, rect, view, dpi: float, family: str, px: float, color) -
         ticks.insert(1, (0.5, mid))
     for frac, label in ticks:
         w = fm.horizontalAdvance(label)
-        _draw_text(painter, QRectF(x0 + bar_px * frac - w / 2 - 2, rect.top(), w + 4, text_h),
+        painter.drawText(QRectF(x0 + bar_px * frac - w / 2 - 2, rect.top(), w + 4, text_h),
                    int(Qt.AlignCenter), label)
     _, lat = view.center_lonlat()
-    denom = _round_sig(ground * dpi / (MM_PER_INCH / 1000.0))
+    denom = scale_denominator(view, dpi)
     _, lat0, _, lat1 = view.extent_lonlat()
     k0, k1 = (1 / math.cos(math.radians(min(abs(v), 89.0))) for v in (lat0, lat1))
     varies = max(k0, k1) / min(k0, k1) > 1.05      # Mercator scale changes >5 % top to bottom
     note = (f"比例尺 1:{denom:,}（中心纬度 {abs(lat):.1f}°{'N' if lat >= 0 else 'S'}"
             + ("，随纬度变化" if varies else "") + "）")
-    small = _fit_font(family, px * 0.85, note, rect.width())
+    small = fit_font(family, px * 0.85, note, rect.width())
     painter.setFont(small)
-    _draw_text(painter, QRectF(rect.left(), y + bar_h + px * 0.3, rect.width(), QFontMetricsF(small).height() * 1.2),
+    painter.drawText(QRectF(rect.left(), y + bar_h + px * 0.3, rect.width(), QFontMetricsF(small).height() * 1.2),
                int(Qt.AlignLeft | Qt.AlignTop), note)
     painter.restore()
 
 
-def _legend(painter, rect, entries, family: str, px: float, color) -> None:
-    from PySide6.QtCore import QRectF, Qt
+def fit_columns(family: str, px: float, rect, n: int, row_factor: float, min_ratio: float, widest):
+    """Shrink a heading + ``n`` rows in columns into ``rect``: from ``px`` down to
+    ``min_ratio × px`` until the widest row (``widest(font_metrics)``) fits its column.
+    Returns ``(head_font, font, metrics, head_h, row_h, rows_per_column, columns, column_w)``."""
     from PySide6.QtGui import QFontMetricsF
 
-    if not entries:
-        return
     size = px
     while True:
-        head = page_font(family, size * 1.1, bold=True)
+        head = page_font(family, size * 1.1)
         font = page_font(family, size)
         fm = QFontMetricsF(font)
         head_h = QFontMetricsF(head).height() * 1.3
-        row_h = fm.height() * 1.45
-        rows = max(1, int((rect.height() - head_h) // row_h))
-        cols = math.ceil(len(entries) / rows)
-        sym = fm.height() * 0.95
+        row_h = fm.height() * row_factor
+        per_col = max(1, int((rect.height() - head_h) // row_h))
+        cols = math.ceil(n / per_col)
         col_w = rect.width() / cols
-        widest = max(fm.horizontalAdvance(label) for label, _ in entries) + sym * 1.6
-        if (widest <= col_w and cols * rows >= len(entries)) or size <= px * 0.6:
-            break
+        if (widest(fm) <= col_w and cols * per_col >= n) or size <= px * min_ratio:
+            return head, font, fm, head_h, row_h, per_col, cols, col_w
         size *= 0.92
+
+
+def column_cells(painter, rect, fit, heading: str, color, n: int, cols: int | None = None):
+    """Draw ``heading`` over ``rect`` and set the rows' font; yield ``(index, x, y)`` of each of
+    ``n`` rows, column by column (a :func:`fit_columns` result; ``cols`` overrides its count)."""
+    from PySide6.QtCore import QRectF, Qt
+
+    head, font, _fm, head_h, row_h, per_col, fit_cols, col_w = fit
+    cols = fit_cols if cols is None else cols
+    painter.setPen(color)
+    painter.setFont(head)
+    painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), head_h),
+                     int(Qt.AlignLeft | Qt.AlignVCenter), heading)
+    painter.setFont(font)
+    for k in range(n):
+        c, r = divmod(k, per_col)
+        if c >= cols:
+            return
+        yield k, rect.left() + c * col_w, rect.top() + head_h + r * row_h
+
+
+def legend_box(painter, rect, entries, family: str, px: float, color) -> None:
+    from PySide6.QtCore import QRectF, Qt
+
+    if not entries:
+        return
+    fit = fit_columns(family, px, rect, len(entries), 1.45, 0.6,
+                      lambda fm: max(fm.horizontalAdvance(label) for label, _ in entries)
+                      + fm.height() * 0.95 * 1.6)
+    _head, _font, fm, _head_h, row_h, rows, cols, col_w = fit
+    sym = fm.height() * 0.95
     shown = entries
     if cols * rows < len(entries):
         cols = max(1, int(rect.width() // max(col_w, 1)))
         shown = entries[:cols * rows - 1] + [(f"… 另有 {len(entries) - cols * rows + 1} 项", None)]
     painter.save()
-    painter.setPen(color)
-    painter.setFont(head)
-    _draw_text(painter, QRectF(rect.left(), rect.top(), rect.width(), head_h),
-               int(Qt.AlignLeft | Qt.AlignVCenter), "图例 Legend")
-    painter.setFont(font)
-    for n, (label, drawer) in enumerate(shown):
-        c, r = divmod(n, rows)
-        x = rect.left() + c * col_w
-        y = rect.top() + head_h + r * row_h
+    for n, x, y in column_cells(painter, rect, fit, "图例 Legend", color, len(shown), cols):
+        label, drawer = shown[n]
         if drawer is not None:
             drawer(painter, QRectF(x, y + (row_h - sym) / 2, sym, sym))
         painter.setPen(color)
         text = fm.elidedText(label, Qt.ElideRight, col_w - sym * 1.6)
-        _draw_text(painter, QRectF(x + sym * 1.4, y, col_w - sym * 1.4, row_h),
+        painter.drawText(QRectF(x + sym * 1.4, y, col_w - sym * 1.4, row_h),
                    int(Qt.AlignLeft | Qt.AlignVCenter), text)
     painter.restore()
-
-
-def render_page(painter, width: float, height: float, spec: PageSpec, view, scene, info: PageInfo,
-                *, labels: bool = True, progress: Callable[[int], None] | None = None, stack=None):
-    """Draw the whole page (furniture + map) on ``painter`` (device pixels ``width × height``).
-
-    ``view`` must already be fitted to the map frame returned by :func:`page_frames`; the map
-    shows ``stack`` (default: the scene's standard stack) without selection or hover marks.
-    """
-    from PySide6.QtCore import QRectF, Qt
-    from PySide6.QtGui import QColor, QPainter, QPen
-
-    from planatlas.desktop.fonts import ensure_fonts
-    from planatlas.desktop.render import paint_map
-
-    family = ensure_fonts()
-    frames = page_frames(width, height, spec, info.title, info.subtitle)
-    ink = QColor("#222222")
-    painter.save()
-    painter.setRenderHint(QPainter.Antialiasing, True)
-    painter.setRenderHint(QPainter.TextAntialiasing, True)
-    painter.fillRect(QRectF(0, 0, width, height), QColor(Qt.white))
-
-    # the map, by the canvas painter
-    fr = frames
-    scale = spec.dpi / 96.0
-    paint_map(painter, fr.map_rect, view, scene, stack=stack, labels=labels, scale=scale,
-              selection=False)
-    if progress:
-        progress(80)
-    # QSvgGenerator ignores clipping: mask whatever the map drew outside its frame
-    mr = fr.map_rect
-    painter.setPen(Qt.NoPen)
-    for r in (QRectF(0, 0, width, mr.top()), QRectF(0, mr.bottom(), width, height - mr.bottom()),
-              QRectF(0, mr.top(), mr.left(), mr.height()),
-              QRectF(mr.right(), mr.top(), width - mr.right(), mr.height())):
-        if r.width() > 0 and r.height() > 0:
-            painter.fillRect(r, QColor(Qt.white))
-
-    # title and subtitle (real text)
-    painter.setPen(ink)
-    painter.setFont(_fit_font(family, fr.title_px, info.title, fr.title_rect.width(), bold=True))
-    _draw_text(painter, fr.title_rect, int(Qt.AlignLeft | Qt.AlignVCenter), info.title)
-    if info.subtitle:
-        painter.setPen(QColor("#555555"))
-        painter.setFont(_fit_font(family, fr.sub_px, info.subtitle, fr.sub_rect.width()))
-        _draw_text(painter, fr.sub_rect, int(Qt.AlignLeft | Qt.AlignVCenter), info.subtitle)
-    painter.setBrush(Qt.NoBrush)
-    painter.setPen(QPen(ink, max(1.0, spec.dpi / 150.0)))
-    painter.drawRect(fr.map_rect)
-
-    # furniture in the panel, never over the map (so it cannot hide labels or sites)
-    body = fr.body_px
-    _north_arrow(painter, fr.north_rect, family, ink)
-    _scale_bar(painter, fr.scale_rect, view, spec.dpi, family, body, ink)
-    painter.setPen(QPen(QColor("#bbbbbb"), max(1.0, spec.dpi / 300.0)))
-    _legend(painter, fr.legend_rect, info.legend, family, body, ink)
-
-    # sources, plans and date at the bottom of the panel (word-wrapped real text)
-    text = "\n".join(info.attribution + [f"制图 PlanAtlas · {info.date}"])
-    size = fr.small_px
-    flags = int(Qt.AlignLeft | Qt.AlignBottom | Qt.TextWordWrap)
-    while True:
-        f = page_font(family, size)
-        painter.setFont(f)
-        need = painter.boundingRect(QRectF(0, 0, fr.attr_rect.width(), 1e6), flags, text)
-        if need.height() <= fr.attr_rect.height() or size <= fr.small_px * 0.5:
-            break
-        size *= 0.92
-    painter.setPen(QColor("#444444"))
-    _draw_text(painter, fr.attr_rect, flags, text)
-    painter.restore()
-    return frames
-
-
-@dataclass
-class Frames:
-    title_rect: Any
-    sub_rect: Any
-    map_rect: Any
-    north_rect: Any
-    scale_rect: Any
-    legend_rect: Any
-    attr_rect: Any
-    title_px: float
-    sub_px: float
-    body_px: float
-    small_px: float
-
-
-def page_frames(width: float, height: float, spec: PageSpec, title: str, subtitle: str) -> Frames:
-    """Where everything goes on a ``width × height`` device-pixel page."""
-    from PySide6.QtCore import QRectF
-
-    short_mm = min(width, height) / spec.dpi * MM_PER_INCH
-    k = max(0.5, short_mm / 210.0)                     # 1.0 on A4, 1.41 on A3, 2 on A2
-    pt = spec.dpi / 72.0
-    title_px = 20 * pt * k
-    sub_px = 11 * pt * k
-    body_px = 8.5 * pt * k
-    small_px = 6.8 * pt * k
-    m = 0.035 * min(width, height)
-    gap = 0.5 * body_px * 1.5
-    y = m
-    title_rect = QRectF(m, y, width - 2 * m, title_px * 1.35)
-    y += title_rect.height()
-    sub_rect = QRectF(m, y, width - 2 * m, sub_px * 1.4 if subtitle else 0)
-    y += sub_rect.height() + gap
-    top, bottom, left, right = y, height - m, m, width - m
-    ns_h = body_px * 5.2
-    if width >= height:
-        panel_w = 0.235 * (right - left)
-        map_rect = QRectF(left, top, right - left - panel_w - gap, bottom - top)
-        px0 = map_rect.right() + gap
-        north_rect = QRectF(px0, top, ns_h * 0.55, ns_h)
-        scale_rect = QRectF(north_rect.right() + gap, top + body_px * 0.6, right - north_rect.right() - gap, ns_h)
-        attr_h = (bottom - top) * 0.30
-        attr_rect = QRectF(px0, bottom - attr_h, right - px0, attr_h)
-        legend_rect = QRectF(px0, top + ns_h + gap * 2, right - px0,
-                             attr_rect.top() - gap - (top + ns_h + gap * 2))
-    else:
-        panel_h = 0.25 * (bottom - top)
-        map_rect = QRectF(left, top, right - left, bottom - top - panel_h - gap)
-        py0 = map_rect.bottom() + gap
-        split = left + (right - left) * 0.6
-        legend_rect = QRectF(left, py0, split - left - gap, bottom - py0)
-        north_rect = QRectF(split, py0, ns_h * 0.55, ns_h)
-        scale_rect = QRectF(north_rect.right() + gap, py0 + body_px * 0.6, right - north_rect.right() - gap, ns_h)
-        attr_rect = QRectF(split, py0 + ns_h + gap, right - split, bottom - (py0 + ns_h + gap))
-    return Frames(title_rect, sub_rect, map_rect, north_rect, scale_rect, legend_rect, attr_rect,
-                  title_px, sub_px, body_px, small_px)

@@ -21,6 +21,7 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QGuiApplication, QPageLayout, QPageSize,
                            QPainter, QPdfWriter, QPen)
 
+from planatlas.desktop.pdftext import fix_pdf_tounicode, pdf_font
 from planatlas.layers.fsutil import WriteFailed, durable_path, ensure_folder
 from planatlas.layers.model import Feature
 from planatlas.layers.safetext import xml_safe as clean_text
@@ -128,10 +129,8 @@ class _Doc:
         self.mm = DPI / 25.4
 
     def font(self, pt: float, bold: bool = False) -> QFont:
-        f = QFont(self.family)
-        f.setPointSizeF(pt)
-        f.setBold(bold)
-        return f
+        # the same text path as the map pages: digits and Chinese extract as printed
+        return pdf_font(self.family, pt * DPI / 72.0, bold=bold)
 
     def rect(self, x_mm: float, y_mm: float, w_mm: float, h_mm: float) -> QRectF:
         m = self.mm
@@ -368,4 +367,5 @@ def write_sitelist_pdf(features: Iterable[Feature], out: str | os.PathLike, *, c
         del writer
         if not ended:
             raise WriteFailed("Qt could not finish the PDF")
+        fix_pdf_tounicode(tmp, family)
     return out

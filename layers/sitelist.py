@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from planatlas.layers.export.tables import id_width, print_fit_width
 from planatlas.layers.fsutil import durable_path, ensure_folder
 from planatlas.layers.model import CATEGORIES, CATEGORY_LABELS, Feature
 
@@ -171,6 +172,8 @@ def write_sitelist_xlsx(features: Iterable[Feature], out: str | os.PathLike, *, 
             c.fill = head_fill
             c.border = border
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            if head.startswith("编号"):          # ids shown whole
+                width = id_width([s.id for s in rows], least=width)
             ws.column_dimensions[get_column_letter(j)].width = width
         ws.row_dimensions[header_row].height = 30
         r0 = header_row + 1
@@ -205,14 +208,10 @@ def write_sitelist_xlsx(features: Iterable[Feature], out: str | os.PathLike, *, 
         tick.add(f"I{r0}:K{last}")
         ws.freeze_panes = ws.cell(row=r0, column=3)       # header rows and id/no columns stay
         ws.print_title_rows = f"{header_row}:{header_row}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        # landscape A4, one page wide, header/footer clear of the table (LibreOffice clips a
+        # 0.5" header in a 0.6" top margin)
+        print_fit_width(ws, title_rows=None)
         ws.print_options.gridLines = False
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
         ws.oddHeader.center.text = title.replace("&", "&&")
         ws.oddFooter.left.text = f"{district}".replace("&", "&&")
         ws.oddFooter.center.text = "&P / &N"

@@ -302,14 +302,16 @@ def plan_ids(atlas: Any) -> list[str]:
 
 
 def standard_stack(plans: Iterable[str], *, basemap: bool = True) -> LayerStack:
-    """Basemap (districts with labels, water, plan-area outlines, city outlines), then one layer
+    """Basemap (districts with labels, water, city outlines, plan-area outlines), then one layer
     per plan × category — the first plan and first category on top, as the layers panel lists
     them. Overlays (survey report, verified-position history) are added on top when shown."""
     layers = []
     if basemap:
+        # plan areas above the city outlines: a city-level plan's (广州, 中山) dashed area line
+        # lies on its city outline and must stay visible
         layers += [make_layer("districts", "basemap/districts"), make_layer("water", "basemap/water"),
-                   make_layer("plan_areas", "basemap/plan_areas"),
-                   make_layer("city_outlines", "basemap/city_outlines")]
+                   make_layer("city_outlines", "basemap/city_outlines"),
+                   make_layer("plan_areas", "basemap/plan_areas")]
     for plan in reversed(list(plans)):
         for cat in reversed(CATEGORIES):
             zh, en = CATEGORY_LABELS[cat]

@@ -118,10 +118,16 @@ def test_geojson_round_trip(atlas, tmp_path, system):
     assert len(gdf) == len(atlas.features)
     for _, row in gdf.iterrows():
         feat = atlas.features[row["id"]]
-        expected = lcrs.convert_geometry(feat.geometry, "wgs84", system)
+        expected = shapely.orient_polygons(lcrs.convert_geometry(feat.geometry, "wgs84", system))
         assert row.geometry.geom_type == expected.geom_type
         assert shapely.equals_exact(row.geometry, expected, tolerance=1e-6)
         assert row["crs"] == system
+    # RFC 7946: exterior rings counter-clockwise, holes clockwise
+    rings = [(poly[0], poly[1:]) for f in doc["features"] if f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+             for poly in ([f["geometry"]["coordinates"]] if f["geometry"]["type"] == "Polygon"
+                          else f["geometry"]["coordinates"])]
+    assert rings and all(shapely.LinearRing(ext).is_ccw and not any(shapely.LinearRing(h).is_ccw for h in holes)
+                         for ext, holes in rings)
     evil = doc["features"][[f["id"] for f in doc["features"]].index("gz-evil")]
     assert evil["properties"]["name"] == EVIL_NAME
     assert evil["properties"]["citations"] == ["guangzhou 二.(二).5 L77"]
@@ -133,8 +139,10 @@ def test_gpkg_layers_version_styles_and_tables(atlas, tmp_path):
     out = tmp_path / "sites.gpkg"
     summary = export_data(atlas, "guangzhou,binhai", None, "gpkg", "wgs84", out)
     layers = dict(pyogrio.list_layers(out))
-    feature_layers = [name for name, gtype in layers.items() if gtype is not None]
-    assert set(summary["layers"]) == set(feature_layers) | {"mentions", "targets"}
+    feature_layers = [name for name, gtype in layers.items()
+                      if gtype is not None and not name.startswith("basemap_")]
+    assert set(summary["layers"]) == set(feature_layers) | {"mentions", "targets", "target_features"} \
+        | {n for n in layers if n.startswith("basemap_")}
     assert {"commercial_district_polygons", "commercial_district_lines", "commercial_district_points",
             "night_economy_lines", "night_economy_points", "logistics_hub_polygons",
             "logistics_hub_points", "scenic_area_points"} == set(feature_layers)
@@ -158,8 +166,10 @@ def test_gpkg_layers_version_styles_and_tables(atlas, tmp_path):
     finally:
         con.close()
     assert "layer_styles" in registered        # an OGR layer, so QGIS finds it
-    assert {s[2] for s in styles} == set(feature_layers)
+    assert {s[2] for s in styles} == set(feature_layers) | {n for n in layers if n.startswith("basemap_")}
     for catalog, schema, table, geomcol, qml, default in styles:
+        if table.startswith("basemap_"):
+            continue
         # QGIS looks styles up with f_table_schema='' AND f_geometry_column=<layer geometry column>
         assert catalog == "" and schema == "" and default == 1
         assert geomcol == pyogrio.read_info(out, layer=table)["geometry_name"]
@@ -216,14 +226,16 @@ res = {"version": Qgis.QGIS_VERSION, "layers": {}}
 for name in sys.argv[2].split(","):
     vl = QgsVectorLayer(f"{sys.argv[1]}|layername={name}", name, "ogr")
     msg, ok = vl.loadDefaultStyle()
-    sym = vl.renderer().symbol()
+    r = vl.renderer()      # rule-based: verified / approximate / schematic in one colour
+    sym = r.symbol() if hasattr(r, "symbol") else r.rootRule().children()[1].symbol()
+    sym = sym.symbolLayer(sym.symbolLayerCount() - 1)      # over the halo / line casing
     res["layers"][name] = {"valid": vl.isValid(), "n": vl.featureCount(), "style": ok,
                            "color": sym.color().name(), "labels": vl.labelsEnabled(),
                            "crs": vl.crs().description()}
 print(json.dumps(res), flush=True)
 os._exit(0)   # QGIS 3.22 may crash while tearing down offscreen; the answer is printed
 """
-    names = [n for n, g in pyogrio.list_layers(out) if g is not None]
+    names = [n for n, g in pyogrio.list_layers(out) if g is not None and not n.startswith("basemap_")]
     proc = subprocess.run(["/usr/bin/python3", "-c", script, str(out), ",".join(names)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -252,7 +264,12 @@ def test_kml_placemarks_escaped_and_real_geometry(atlas, tmp_path):
     assert [f.find(f"{KML}name").text.split(" ")[0] for f in folders] == [
         "商圈与商业街区", "夜间经济", "物流枢纽与港口", "景区与文旅"]
     pms = {pm.attrib["id"]: pm for pm in root.iter(f"{KML}Placemark")}
-    assert set(pms) == set(atlas.features)          # every site once (in its first category)
+    points = {i for i, pm in pms.items() if pm.find(f"{KML}Point") is not None}
+    # every site as a point, in every category folder it belongs to
+    assert {i.split("--")[0] for i in points} == set(atlas.features)
+    assert len(points) == sum(len(f.categories) for f in atlas.features.values())
+    in_night = {pm.attrib["id"] for pm in folders[1].iter(f"{KML}Placemark")}
+    assert {"gz-beijing-road--night_economy", "gz-beijing-road--night_economy-outline"} <= in_night
     evil = pms["gz-evil"]
     assert evil.find(f"{KML}name").text == EVIL_NAME                     # text after XML parsing
     desc = evil.find(f"{KML}description").text
@@ -261,13 +278,13 @@ def test_kml_placemarks_escaped_and_real_geometry(atlas, tmp_path):
     coords = evil.find(f"{KML}Point/{KML}coordinates").text
     assert coords == "113.2800000,23.1300000"        # WGS-84 unless asked otherwise
     port = pms["gz-nansha-port"]
-    multi = port.find(f"{KML}MultiGeometry")
-    assert multi.find(f"{KML}Point") is not None     # a pin for phones
-    assert len(multi.findall(f"{KML}Polygon")) == 2  # and the real two-part polygon
+    assert port.find(f"{KML}Point") is not None      # a pin for phones and GPS apps
+    outline = pms["gz-nansha-port-outline"]          # and the real two-part polygon beside it
+    assert len(outline.findall(f"{KML}MultiGeometry/{KML}Polygon")) == 2
     data = {d.attrib["name"]: d.find(f"{KML}value").text for d in port.iter(f"{KML}Data")}
     assert data["crs"] == "wgs84" and data["citations"] == "guangzhou 二.(四).1 L120"
     road = pms["gz-beijing-road"]
-    assert road.find(f"{KML}MultiGeometry/{KML}LineString") is not None
+    assert pms["gz-beijing-road-outline"].find(f"{KML}LineString") is not None
     assert road.find(f"{KML}styleUrl").text == "#cat-commercial_district"
 
 
@@ -301,6 +318,12 @@ def test_gpx_waypoints_with_extensions(atlas, tmp_path):
     assert port["planatlas_citations"] == "guangzhou 二.(四).1 L120"
     assert port["planatlas_crs"] == "wgs84" and port["type"] == "logistics_hub"
     assert "guangzhou 二.(四).1 L120 建设国际物流枢纽" in port["desc"]
+    meta = root.find(f"{GPX}metadata")
+    assert "WGS-84" in meta.find(f"{GPX}desc").text
+    gcj = tmp_path / "gcj.gpx"
+    export_data(atlas, "guangzhou", None, "gpx", "gcj02", gcj)
+    desc = ET.parse(gcj).getroot().find(f"{GPX}metadata/{GPX}desc").text
+    assert "GCJ-02" in desc and "NOT WGS-84" in desc              # said once, for the whole file
 
 
 # ----------------------------------------------------------------------------- errors, atomicity
@@ -353,10 +376,10 @@ def test_overwrite_replaces_atomically(atlas, tmp_path):
     out = tmp_path / "sites.gpkg"
     export_data(atlas, "guangzhou", None, "gpkg", "wgs84", out)
     export_data(atlas, "binhai", None, "gpkg", "wgs84", out)     # GDAL never sees the old file
-    layers = {n for n, g in pyogrio.list_layers(out) if g is not None}
+    layers = {n for n, g in pyogrio.list_layers(out) if g is not None and not n.startswith("basemap_")}
     assert layers == {"logistics_hub_polygons", "scenic_area_points"}
     assert oct(os.stat(out).st_mode & 0o777) != oct(0o600)        # not the mkstemp mode
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.gpkg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.gpkg", "sites.qgz"]
 
 
 def test_cli_export_data(tmp_path, capsys, monkeypatch, atlas):
@@ -400,6 +423,7 @@ def test_real_atlas_csv_and_gpkg(real_atlas, tmp_path):
             assert line.startswith("L") and clause.lines[0] <= int(line[1:]) <= clause.lines[1], cit
     summary = export_data(real_atlas, plans, None, "gpkg", "wgs84", tmp_path / "all.gpkg")
     total = sum(len(pyogrio.read_dataframe(tmp_path / "all.gpkg", layer=n, read_geometry=False))
-                for n in summary["layers"] if n not in ("mentions", "targets"))
+                for n in summary["layers"] if n not in ("mentions", "targets", "target_features")
+                and not n.startswith("basemap_"))
     assert total == sum(len(f.categories) for f in feats)
     assert np.isfinite([float(r["lon"]) for r in rows]).all()

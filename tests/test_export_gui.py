@@ -29,7 +29,8 @@ def win(qtbot, tmp_path):
 
 def test_export_menu_has_map_html_and_data(win):
     titles = [a.text() for a in win.menu_export.actions()]
-    assert len(titles) == 3 and any("HTML" in t for t in titles) and any("GPKG" in t for t in titles)
+    assert len(titles) == 4 and any("HTML" in t for t in titles) and any("GPKG" in t for t in titles)
+    assert any("版式" in t for t in titles)
 
 
 def test_export_data_from_the_window_in_gcj02(win, tmp_path):

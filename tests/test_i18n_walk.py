@@ -212,6 +212,10 @@ def test_every_visible_string_is_translated(qtbot, atlas, tmp_path, lang):
                                names=[i18n.plan_name(atlas, p) for p in atlas.plans])
             strings += visible_strings(dlg)
             dlg.deleteLater()
+        from planatlas.desktop.layout_window import LayoutWindow
+        lw = LayoutWindow(win)
+        strings += visible_strings(lw)
+        lw.close()
         sd = SurveyDialog(atlas, win)
         sd.set_file(_survey_csv(tmp_path / "survey.csv", atlas))
         with qtbot.waitSignal(sd.check_finished, timeout=60_000):

@@ -26,8 +26,9 @@ def stack():
 
 def test_standard_stack_order_and_groups(stack):
     ids = stack.ids()
-    assert ids[:4] == ["basemap/districts", "basemap/water", "basemap/plan_areas",
-                       "basemap/city_outlines"]
+    # plan areas over city outlines: 广州/中山's dashed plan line is not hidden by the city's
+    assert ids[:4] == ["basemap/districts", "basemap/water", "basemap/city_outlines",
+                       "basemap/plan_areas"]
     # the first plan and its first category end up on top (the panel lists them first)
     assert ids[-1] == plan_layer_id("guangzhou", "commercial_district")
     assert [g for g, _ids in stack.groups()] == ["basemap", "plan:binhai", "plan:guangzhou"]

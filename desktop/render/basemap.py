@@ -16,6 +16,7 @@ from .labels import LabelPlacer, label_font
 from .renderers import LayerRenderer, LegendEntry, RenderContext, is_raster, register_renderer
 from .styles import qcolor
 from .symbols import swatch_drawer
+from .vector import to_page
 from .view import MapView, merc_to_lonlat
 
 __all__ = ["DistrictsRenderer", "WaterRenderer", "PlanAreasRenderer", "CityOutlinesRenderer"]
@@ -35,6 +36,21 @@ def _pen(color: QColor, width: float, style=Qt.SolidLine, *, round_join: bool = 
     return pen
 
 
+def _paths(painter, view, ctx, recs) -> list:
+    """The records' paths: map coordinates (under the world transform) on raster devices,
+    page pixels on SVG/PDF (:mod:`.vector`: no huge coordinates, no non-scaling strokes)."""
+    paths = [ctx.scene.basemap_path(rec, view.res) for rec in recs]
+    return paths if is_raster(painter) else [to_page(view, p) for p in paths]
+
+
+def _device_pen(painter, pen: QPen) -> QPen:
+    if is_raster(painter):
+        return pen
+    pen = QPen(pen)
+    pen.setCosmetic(False)        # page pixels: the width scales with the page
+    return pen
+
+
 class _BasemapRenderer(LayerRenderer):
     """Records of one scene list (``records``), drawn in map coordinates."""
     static = True
@@ -51,7 +67,8 @@ class _BasemapRenderer(LayerRenderer):
         painter.save()
         painter.setOpacity(painter.opacity() * layer.opacity)
         painter.setRenderHint(QPainter.Antialiasing, True)
-        painter.setWorldTransform(view.transform(), True)
+        if is_raster(painter):     # SVG/PDF get plain page paths instead (see _paths)
+            painter.setWorldTransform(view.transform(), True)
         self.draw(painter, view, layer, ctx, recs)
         painter.restore()
 
@@ -65,7 +82,7 @@ class _BasemapRenderer(LayerRenderer):
     @staticmethod
     def fill_then_outline(painter, view, ctx, recs, brush_of, pen) -> None:
         # raster: fills without anti-aliasing (fast; the AA outline drawn next hides the edge)
-        paths = [ctx.scene.basemap_path(rec, view.res) for rec in recs]
+        paths = _paths(painter, view, ctx, recs)
         painter.setRenderHint(QPainter.Antialiasing, not is_raster(painter))
         painter.setPen(Qt.NoPen)
         for rec, path in zip(recs, paths):
@@ -73,16 +90,16 @@ class _BasemapRenderer(LayerRenderer):
             painter.drawPath(path)
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setBrush(Qt.NoBrush)
-        painter.setPen(pen)
+        painter.setPen(_device_pen(painter, pen))
         for path in paths:
             painter.drawPath(path)
 
     @staticmethod
     def outline(painter, view, ctx, recs, pen) -> None:
         painter.setBrush(Qt.NoBrush)
-        painter.setPen(pen)
-        for rec in recs:
-            painter.drawPath(ctx.scene.basemap_path(rec, view.res))
+        painter.setPen(_device_pen(painter, pen))
+        for path in _paths(painter, view, ctx, recs):
+            painter.drawPath(path)
 
     def extent(self, layer, ctx):
         recs = self.recs(ctx)
@@ -129,7 +146,7 @@ class DistrictsRenderer(_BasemapRenderer):
         z = view.zoom
         recs = scene.bm_districts if z >= 8.5 else scene.bm_cities
         dsize = min(max(12.0 + (z - 9.0) * 1.5, 12.0), 20.0) * scale
-        dfont = label_font(dsize, spacing=2.0 * scale)
+        dfont = label_font(dsize)      # no letter-spacing: PDF text search finds "佛冈县"
         dh = QFontMetricsF(dfont).height()
         extent = view.extent()
         for layer in layers:
@@ -139,7 +156,7 @@ class DistrictsRenderer(_BasemapRenderer):
                 if not rec["name"] or not _meets(rec, extent):
                     continue
                 bx0, _by0, bx1, _by1 = rec["bounds"]
-                tw = scene.text_width(rec["name"], dfont) + 2 * scale * len(rec["name"])
+                tw = scene.text_width(rec["name"], dfont)
                 if (bx1 - bx0) / view.res < tw * 1.3:
                     continue
                 lx, ly = view.to_screen(*rec["label"])

@@ -23,6 +23,7 @@ from .scene import MapScene, Ownership
 from .styles import HOVER_COLOR, SELECT_COLOR, LayerStyle
 from .splat import SpriteBatch
 from .symbols import add_symbols, halo_drawer, paint_halos, schematic_drawer, symbol_drawer
+from .vector import paint_shapes
 from .view import MapView
 
 __all__ = ["PlanCategoryRenderer", "resolve", "feature_owners"]
@@ -164,6 +165,8 @@ class PlanCategoryRenderer(LayerRenderer):
     def _paint_shapes(painter, view, scene, run, shapes_idx, sel, hl, scale, opacity) -> None:
         """Areas (largest first so small areas stay on top), lines, then selection outlines.
         Thousands of shapes (a user's layer) are drawn as one path per layer and kind."""
+        if not is_raster(painter):       # SVG/PDF: plain page paths, hatching as lines
+            return paint_shapes(painter, view, scene, run, shapes_idx, sel, hl, scale, opacity)
         owner = run.own.owner
         order = shapes_idx[np.argsort(-scene.area[shapes_idx], kind="stable")]
         polys = order[scene.kind[order] == POLYGON]

@@ -173,9 +173,16 @@ def _inset(r: QRectF) -> QRectF:
 def schematic_drawer(color: str = "#5a5a5a") -> Drawer:
     def draw(p: QPainter, r: QRectF) -> None:
         p.save()
+        import shapely
+
+        from .vector import hatch_path           # lines, not a pattern brush: same in every SVG viewer
+        box = _inset(r)
+        p.setBrush(Qt.NoBrush)
+        p.setPen(QPen(qcolor(color, 120), max(0.5, r.width() * 0.05)))
+        p.drawPath(hatch_path(shapely.box(box.left(), box.top(), box.right(), box.bottom()),
+                              max(2.0, r.width() * 0.22)))
         p.setPen(QPen(qcolor(color), max(1.0, r.width() * 0.07), Qt.DashLine))
-        p.setBrush(QBrush(qcolor(color, 120), Qt.BDiagPattern))
-        p.drawRect(_inset(r))
+        p.drawRect(box)
         p.restore()
     return draw
 

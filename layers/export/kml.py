@@ -68,6 +68,33 @@ def _description_html(site: Site) -> str:
     return "<br/>".join(parts)
 
 
+def _placemarks(folder: ET.Element, s: Site, crs: str, cat: str, suffix: str) -> None:
+    """A point Placemark for the site (area sites at their label point, so GPS apps that read
+    points get every site) and, for areas and lines, a second Placemark with the outline."""
+    f = s.feature
+    pm = ET.SubElement(folder, "Placemark", {"id": clean_text(f.id) + suffix})
+    ET.SubElement(pm, "name").text = clean_text(f.name)
+    ET.SubElement(pm, "description").text = clean_text(_description_html(s))
+    ET.SubElement(pm, "styleUrl").text = f"#cat-{cat}"
+    ext = ET.SubElement(pm, "ExtendedData")
+    for key, val in _flat(_site_record(s, crs)).items():
+        if val is None or key == "name":
+            continue
+        data = ET.SubElement(ext, "Data", {"name": key})
+        ET.SubElement(data, "value").text = clean_text(
+            ("true" if val else "false") if isinstance(val, bool) else val)
+    geom = _convert(f.geometry, crs)
+    if geom.geom_type == "Point":
+        _kml_geometry(pm, geom)
+        return
+    _kml_geometry(pm, _convert(representative_point(f.geometry), crs))
+    outline = ET.SubElement(folder, "Placemark", {"id": clean_text(f.id) + suffix + "-outline"})
+    ET.SubElement(outline, "name").text = clean_text(f"{f.name}（范围）")
+    ET.SubElement(outline, "styleUrl").text = f"#cat-{cat}"
+    parts = list(getattr(geom, "geoms", [geom]))
+    _kml_geometry(ET.SubElement(outline, "MultiGeometry") if len(parts) > 1 else outline, geom)
+
+
 def _build_kml(sites: list[Site], crs: str, meta: dict[str, Any], categories: Sequence[str]) -> bytes:
     root = ET.Element("kml", {"xmlns": KML_NS})
     doc = ET.SubElement(root, "Document")
@@ -92,25 +119,9 @@ def _build_kml(sites: list[Site], crs: str, meta: dict[str, Any], categories: Se
         ET.SubElement(folder, "name").text = _category_label(cat)
         folders[cat] = folder
     for s in sites:
-        f = s.feature
-        pm = ET.SubElement(folders[s.primary_category], "Placemark", {"id": clean_text(f.id)})
-        ET.SubElement(pm, "name").text = clean_text(f.name)
-        ET.SubElement(pm, "description").text = clean_text(_description_html(s))
-        ET.SubElement(pm, "styleUrl").text = f"#cat-{s.primary_category}"
-        ext = ET.SubElement(pm, "ExtendedData")
-        for key, val in _flat(_site_record(s, crs)).items():
-            if val is None or key == "name":
-                continue
-            data = ET.SubElement(ext, "Data", {"name": key})
-            ET.SubElement(data, "value").text = clean_text(
-                ("true" if val else "false") if isinstance(val, bool) else val)
-        geom = _convert(f.geometry, crs)
-        if geom.geom_type == "Point":
-            _kml_geometry(pm, geom)
-        else:   # real geometry plus a pin, so phones that only show points still show it
-            multi = ET.SubElement(pm, "MultiGeometry")
-            _kml_geometry(multi, _convert(representative_point(f.geometry), crs))
-            _kml_geometry(multi, geom)
+        # in every category folder the site belongs to (the first copy has the feature's id)
+        for k, cat in enumerate(c for c in s.categories if c in folders):
+            _placemarks(folders[cat], s, crs, cat, "" if k == 0 else f"--{cat}")
     ET.indent(root, space=" ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 

@@ -23,7 +23,9 @@ def _write_geojson(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]
     feats = []
     for s, rec, geom in zip(sites, site_records(sites, crs), converted_geometries(sites, crs)):
         feats.append({"type": "Feature", "id": s.feature.id,
-                      "geometry": shapely.geometry.mapping(geom), "properties": rec})
+                      # RFC 7946 §3.1.6: exterior rings counter-clockwise, holes clockwise
+                      "geometry": shapely.geometry.mapping(shapely.orient_polygons(geom, exterior_cw=False)),
+                      "properties": rec})
     doc: dict[str, Any] = {"type": "FeatureCollection", "name": "planatlas_sites"}
     if crs == "cgcs2000":   # legacy GeoJSON 2008 member; GDAL and QGIS honour it
         doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}
@@ -35,6 +37,27 @@ def _write_geojson(path: Path, sites: list[Site], crs: str, meta: dict[str, Any]
 
 
 # --------------------------------------------------------------------------- CSV / XLSX
+
+def print_fit_width(ws, *, landscape: bool = True, title_rows: str | None = "1:1") -> None:
+    """Print settings for a worksheet: A4, landscape, all columns on one page width (as many
+    pages down as needed), the header row repeated, margins that leave the header/footer room."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = 9                    # A4 (also on write-only sheets)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    m = ws.page_margins
+    m.left = m.right = 0.4
+    m.top = m.bottom = 0.8          # inches; header/footer at 0.3 stay clear of the table
+    m.header = m.footer = 0.3
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def id_width(values, *, least: int = 12, most: int = 48) -> int:
+    """A column width (characters) that shows the longest of ``values`` whole."""
+    return max(least, min(most, max((len(str(v)) for v in values), default=0) + 2))
+
 
 def _write_csv(path: Path, sites: list[Site], crs: str) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
@@ -106,13 +129,14 @@ def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any], *
             n += 1
         if n > 1:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n}"
+        print_fit_width(ws)
 
     records = [_flat(r) for r in site_records(sites, crs)]
     ll = {_TABLE_COLUMNS.index("lon"): "0.0000000", _TABLE_COLUMNS.index("lat"): "0.0000000"}
     add_sheet(wb.create_sheet("sites"), _TABLE_COLUMNS,
               ([r[c] for c in _TABLE_COLUMNS] for r in records),
-              {"id": 22, "name": 26, "citations": 40, "targets": 40, "categories": 24,
-               "category_labels": 20, "source": 30, "lon": 14, "lat": 13, "crs": 9}, ll)
+              {"id": id_width(s.feature.id for s in sites), "name": 26, "citations": 40, "targets": 40,
+               "categories": 24, "category_labels": 20, "source": 30, "lon": 14, "lat": 13, "crs": 9}, ll)
 
     cits = [(s.feature.id, s.feature.name, c.plan, c.clause, c.number, c.heading, c.line,
              c.label, c.snippet) for s in sites for c in s.citations]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from planatlas.layers.errors import InputError
+from planatlas.layers.export.tables import print_fit_width
 from planatlas.layers.fsutil import durable_path, ensure_folder
 
 from .model import STATUS_COLORS, SurveyReport
@@ -120,6 +121,7 @@ def _write_report_xlsx(report: SurveyReport, path: Path) -> None:
     for col, width in zip("ABCDEFGHIJKLMNOP", (6, 14, 24, 14, 22, 24, 11, 11, 12, 12, 12, 12, 10, 12, 24, 60)):
         ws.column_dimensions[col].width = width
     header(ws, REPORT_COLUMNS)
+    print_fit_width(ws)                  # landscape, one page wide (not 15 portrait pages)
     status_at = REPORT_COLUMNS.index("status")
     for rec in _report_records(report):
         row = [cell(ws, v) for v in rec]
