@@ -117,6 +117,7 @@ def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any], *
         for i, name in enumerate(header, start=1):    # column styles before any row
             ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 14)
         ws.freeze_panes = "A2"
+        print_fit_width(ws)                           # sheet properties too (written first)
         head = []
         for name in header:
             cell = WriteOnlyCell(ws, name)
@@ -129,7 +130,6 @@ def _write_xlsx(path: Path, sites: list[Site], crs: str, meta: dict[str, Any], *
             n += 1
         if n > 1:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n}"
-        print_fit_width(ws)
 
     records = [_flat(r) for r in site_records(sites, crs)]
     ll = {_TABLE_COLUMNS.index("lon"): "0.0000000", _TABLE_COLUMNS.index("lat"): "0.0000000"}
