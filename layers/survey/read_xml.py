@@ -83,7 +83,7 @@ def _stream_xml(source: BinaryIO, guard: Guard, start: Callable, end: Callable,
                 if pending > MAX_XML_TOKEN:
                     raise _Refused(f"a single XML token (comment, tag or attribute) over "
                                    f"{MAX_XML_TOKEN // 2**20} MB")
-                size = min(size * 2, 16 * 2**20)
+                size = min(size * 2, MAX_XML_TOKEN)     # geometric up to the token limit
             else:
                 pending, size = 0, base
         p.Parse(b"", True)
