@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .guard import MAX_LINE_CHARS, MAX_RECORD_CHARS, Guard
-from .read_table import _Lines, _compile, _find_header, _row_from_cells, detect_encoding
+from .read_table import _Lines, _compile, _find_header, _row_from_cells, csv_encoding_and_delimiter
 from .rows import SurveyFormatError
 from .table import SurveyTable
 from .values import _ticked, normalize_verdict
@@ -171,23 +171,7 @@ class _Chunks:
 def table_from_csv(path: Path, guard: Guard, tick: Callable[[int], None] | None = None,
                    *, chunk: int = CHUNK) -> SurveyTable:
     """A CSV survey read into a table (see the module docstring)."""
-    with open(path, "rb") as fh:
-        sample = fh.read(1 << 20)
-        complete = not fh.read(1)
-    if not sample.strip():
-        raise SurveyFormatError(f"{path}: the file is empty")
-    try:
-        encoding = detect_encoding(sample, complete=complete)
-    except SurveyFormatError as exc:
-        raise SurveyFormatError(f"{path}: cannot decode: {exc}") from None
-    text_sample = sample[: 1 << 16].decode(encoding, errors="replace")
-    first_lines = "\n".join(line[:1000] for line in text_sample.splitlines()[:30])[:4096]
-    delimiter = ","
-    try:
-        delimiter = csv.Sniffer().sniff(first_lines, delimiters=",;\t|").delimiter
-    except csv.Error:
-        if path.suffix.lower() == ".tsv" or "\t" in first_lines and "," not in first_lines:
-            delimiter = "\t"
+    encoding, delimiter = csv_encoding_and_delimiter(path)
     table = SurveyTable(str(path), "line {loc}")
     with open(path, "r", encoding=encoding, errors="replace", newline="") as fh:
         lines = _PolledLines(fh, path, guard)

@@ -300,8 +300,9 @@ class _Lines:
         return line
 
 
-def _iter_csv(path: Path, guard: Guard | None = None) -> Iterator[SurveyRow]:
-    guard = guard or Guard(path)
+def csv_encoding_and_delimiter(path: Path) -> tuple[str, str]:
+    """A CSV survey's encoding (from its first MB) and delimiter (sniffed from the first 4 kB:
+    csv.Sniffer's regular expressions take quadratic time in the text they are given)."""
     with open(path, "rb") as fh:
         sample = fh.read(1 << 20)
         complete = not fh.read(1)
@@ -311,8 +312,6 @@ def _iter_csv(path: Path, guard: Guard | None = None) -> Iterator[SurveyRow]:
         encoding = detect_encoding(sample, complete=complete)
     except SurveyFormatError as exc:
         raise SurveyFormatError(f"{path}: cannot decode: {exc}") from None
-    # the delimiter is sniffed from the first 4 kB (csv.Sniffer's regular expressions take
-    # quadratic time in the text they are given)
     text_sample = sample[: 1 << 16].decode(encoding, errors="replace")
     first_lines = "\n".join(line[:1000] for line in text_sample.splitlines()[:30])[:4096]
     delimiter = ","
@@ -321,6 +320,12 @@ def _iter_csv(path: Path, guard: Guard | None = None) -> Iterator[SurveyRow]:
     except csv.Error:
         if path.suffix.lower() == ".tsv" or "\t" in first_lines and "," not in first_lines:
             delimiter = "\t"
+    return encoding, delimiter
+
+
+def _iter_csv(path: Path, guard: Guard | None = None) -> Iterator[SurveyRow]:
+    guard = guard or Guard(path)
+    encoding, delimiter = csv_encoding_and_delimiter(path)
     with open(path, "r", encoding=encoding, errors="replace", newline="") as fh:
         lines = _Lines(fh, path, guard)
         reader = csv.reader(lines, delimiter=delimiter)
