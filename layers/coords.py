@@ -19,7 +19,6 @@ import numpy as np
 
 from . import crs as _crs
 from .errors import InputError
-from .survey.values import _clean_text, _parse_pair
 
 __all__ = ["Location", "parse_location", "format_lonlat", "to_crs", "CRS_ALIASES"]
 
@@ -65,6 +64,9 @@ def parse_location(text: str, default_crs: str = "wgs84") -> Location | None:
     Returns None when the text is not a coordinate pair at all (so a search can go on with
     names); raises :class:`InputError` when it is one but cannot be a place (latitude 123).
     """
+    # the survey readers' number parsing (imported here: the survey package is not needed at start)
+    from .survey.values import _clean_text, _parse_pair
+
     if default_crs not in _crs.CRS_NAMES:
         raise InputError(f"unknown coordinate system {default_crs!r}; "
                          f"use one of {', '.join(_crs.CRS_NAMES)}")
