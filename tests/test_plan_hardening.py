@@ -2,12 +2,12 @@
 control characters, plan ids and labels, and the parsed-plan cache."""
 from __future__ import annotations
 
-import time
 import json
 
 import pytest
 
 from planatlas.desktop.cli import main
+from timing import cpu_time as _cpu
 from planatlas.layers import catalog, plan as planmod, plancache
 from planatlas.layers.encoding import BIG5, guess_encoding
 from planatlas.layers.errors import InputError
@@ -30,15 +30,6 @@ TRADITIONAL = """臺中市促進商業發展與消費升級實施方案（2024�
 （一）加強組織領導。各區政府要建立工作機制，確保各項任務落實到位。
 """
 
-
-def _cpu(fn) -> float:
-    """Best-of-three CPU time of ``fn()`` (CPU time is not disturbed by other processes)."""
-    best = float("inf")
-    for _ in range(3):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
 
 
 def _grows_linearly(make, n: int) -> float:

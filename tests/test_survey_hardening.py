@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import tracemalloc
 import zipfile
 
 import pytest
 
 from planatlas.desktop.cli import main
+from timing import cpu_time as _cpu
 from planatlas.layers.survey import CheckCancelled, SurveyFormatError, iter_survey, read_survey
 from planatlas.layers.survey import guard as guardmod
 
@@ -151,14 +151,6 @@ def test_entity_declarations_are_refused(tmp_path, suffix, doc, dtd):
     with pytest.raises(SurveyFormatError, match="entity declarations|not well-formed"):
         read_survey(path)
 
-
-def _cpu(fn) -> float:
-    best = float("inf")
-    for _ in range(3):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
 
 
 def test_a_huge_xml_comment_costs_linear_time(tmp_path):

@@ -33,20 +33,11 @@ def read_table(path: str | os.PathLike, cancel: Callable[[], bool] | None = None
     """A survey file as columns: CSV read chunk by chunk (:mod:`.read_columns`), other formats
     row by row (:func:`.read.iter_survey`)."""
     from .guard import Guard
-    from .read import _sniff_kind
+    from .read import survey_kind
     from .read_columns import table_from_csv
 
     p = Path(path)
-    try:                                   # the same checks, in the same words, as iter_survey
-        if not p.exists():
-            raise SurveyFormatError(f"{p}: no such file")
-        if p.is_dir():
-            raise SurveyFormatError(f"{p}: is a directory, not a survey file")
-        if p.stat().st_size == 0:
-            raise SurveyFormatError(f"{p}: the file is empty")
-        kind = _sniff_kind(p)
-    except OSError as exc:
-        raise SurveyFormatError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    kind = survey_kind(p)                  # the same checks, in the same words, as iter_survey
     if kind != "csv":
         return SurveyTable.from_rows(iter_survey(p, cancel), str(p), tick=tick)
     try:

@@ -65,6 +65,21 @@ def _sniff_kind(path: Path) -> str:
     return "csv"
 
 
+def survey_kind(p: Path) -> str:
+    """``csv``, ``xlsx``, ``gpx`` or ``kml`` for an existing, non-empty survey file; a missing,
+    empty or unreadable file (or a folder) is a :class:`SurveyFormatError` saying which."""
+    try:
+        if not p.exists():
+            raise SurveyFormatError(f"{p}: no such file")
+        if p.is_dir():
+            raise SurveyFormatError(f"{p}: is a directory, not a survey file")
+        if p.stat().st_size == 0:
+            raise SurveyFormatError(f"{p}: the file is empty")
+        return _sniff_kind(p)
+    except OSError as exc:
+        raise SurveyFormatError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
 def iter_survey(path: str | os.PathLike,
                 cancel: Callable[[], bool] | None = None) -> Iterator[SurveyRow]:
     """Stream the rows of a survey file (format from the suffix, else sniffed from content).
@@ -75,16 +90,7 @@ def iter_survey(path: str | os.PathLike,
     50 ms, also inside long rows and archive members) with :class:`CheckCancelled`.
     """
     p = Path(path)
-    try:
-        if not p.exists():
-            raise SurveyFormatError(f"{p}: no such file")
-        if p.is_dir():
-            raise SurveyFormatError(f"{p}: is a directory, not a survey file")
-        if p.stat().st_size == 0:
-            raise SurveyFormatError(f"{p}: the file is empty")
-        kind = _sniff_kind(p)
-    except OSError as exc:
-        raise SurveyFormatError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    kind = survey_kind(p)
     guard = Guard(p, cancel)
     reader = {"xlsx": _iter_xlsx, "gpx": _iter_gpx, "kml": _iter_kml}.get(kind, _iter_csv)
     try:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .guard import MAX_LINE_CHARS, MAX_RECORD_CHARS, Guard
+from .guard import Guard
 from .read_table import _Lines, _compile, _find_header, _row_from_cells, csv_encoding_and_delimiter
 from .rows import SurveyFormatError
 from .table import SurveyTable
@@ -50,28 +50,6 @@ def _floats(strs: list) -> tuple[np.ndarray, np.ndarray]:
             a[j] = v
             ok[j] = math.isfinite(v)
         return a, ok
-
-
-class _PolledLines(_Lines):
-    """_Lines that asks ``cancel`` every 256 lines (and at least every CANCEL_POLL_S, as
-    Guard.poll keeps time) — the per-line clock reading is most of a short line's cost."""
-
-    def __next__(self) -> str:
-        line = self.fh.readline(MAX_LINE_CHARS + 1)
-        if not line:
-            raise StopIteration
-        self.number += 1
-        if len(line) > MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
-            raise SurveyFormatError(f"{self.path}: line {self.number} is longer than "
-                                    f"{MAX_LINE_CHARS:,} characters (the limit)")
-        self.record += len(line)
-        if self.record > MAX_RECORD_CHARS:
-            raise SurveyFormatError(
-                f"{self.path}: the record ending at line {self.number} is longer than "
-                f"{MAX_RECORD_CHARS:,} characters (the limit; an unclosed quote?)")
-        if not self.number & 255:
-            self.guard.poll()
-        return line
 
 
 class _Chunks:
@@ -174,7 +152,7 @@ def table_from_csv(path: Path, guard: Guard, tick: Callable[[int], None] | None 
     encoding, delimiter = csv_encoding_and_delimiter(path)
     table = SurveyTable(str(path), "line {loc}")
     with open(path, "r", encoding=encoding, errors="replace", newline="") as fh:
-        lines = _PolledLines(fh, path, guard)
+        lines = _Lines(fh, path, guard)
         reader = csv.reader(lines, delimiter=delimiter)
         count = [0]
 

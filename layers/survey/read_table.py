@@ -279,6 +279,7 @@ class _Lines:
         self.guard = guard
         self.number = 0
         self.record = 0
+        self.unpolled = 0
 
     def __iter__(self):
         return self
@@ -296,7 +297,12 @@ class _Lines:
             raise SurveyFormatError(
                 f"{self.path}: the record ending at line {self.number} is longer than "
                 f"{MAX_RECORD_CHARS:,} characters (the limit; an unclosed quote?)")
-        self.guard.poll()
+        self.unpolled += len(line)
+        if self.unpolled > 16384 or not self.number & 255:
+            # cancel is asked every 16 k characters or 256 lines, whichever comes first (Guard.poll
+            # keeps time itself; reading the clock on every line cost most of a short line)
+            self.unpolled = 0
+            self.guard.poll()
         return line
 
 
