@@ -19,13 +19,13 @@ from .styles import qcolor
 __all__ = ["TargetBadgeRenderer", "badge_drawer"]
 
 
-def _badge(p: QPainter, centre: QPointF, radius: float, text: str, color: QColor) -> None:
+def _badge(p: QPainter, centre: QPointF, radius: float, text: str, color: QColor, font) -> None:
     p.setPen(QPen(QColor("white"), max(1.0, radius * 0.18)))
     p.setBrush(color)
     w = max(2 * radius, radius * (0.9 + 0.55 * len(text)))
     p.drawRoundedRect(QRectF(centre.x() - w / 2, centre.y() - radius, w, 2 * radius), radius, radius)
     p.setPen(QColor("white"))
-    p.setFont(label_font(radius * 1.35, bold=True))
+    p.setFont(font)
     p.drawText(QRectF(centre.x() - w / 2, centre.y() - radius, w, 2 * radius), Qt.AlignCenter, text)
 
 
@@ -33,7 +33,8 @@ def badge_drawer(color: str, text: str = "3"):
     def draw(p: QPainter, r: QRectF) -> None:
         p.save()
         p.setRenderHint(QPainter.Antialiasing, True)
-        _badge(p, r.center(), r.width() * 0.32, text, qcolor(color))
+        radius = r.width() * 0.32
+        _badge(p, r.center(), radius, text, qcolor(color), label_font(radius * 1.35, bold=True))
         p.restore()
     return draw
 
@@ -72,13 +73,14 @@ class TargetBadgeRenderer(LayerRenderer):
         if not len(rows):
             return
         color = qcolor(layer.style["color"])
+        font = label_font(radius * 1.35, bold=True)          # one font for every badge
         painter.save()
         painter.setOpacity(painter.opacity() * layer.opacity)
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setRenderHint(QPainter.TextAntialiasing, True)
         for order in np.argsort(counts, kind="stable").tolist():    # the biggest numbers on top
             _badge(painter, QPointF(float(sx[order]) + off, float(sy[order]) - off), radius,
-                   str(int(counts[order])), color)
+                   str(int(counts[order])), color, font)
         painter.restore()
 
     def hit_test(self, view, px, py, layer, ctx) -> list[str]:
